@@ -1,0 +1,85 @@
+/* exec.c: find the command as the caller would, and execute it. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "portbind.h"
+
+/* One candidate: open it O_PATH with the caller's file permissions, so we
+ * never reveal or reach a file the caller could not. */
+static int try_path(const char *path, const struct ident *caller)
+{
+	struct stat st;
+	int fd, err;
+
+	priv_fsid(caller->uid, caller->gid);
+	fd = open(path, O_PATH | O_CLOEXEC);
+	err = errno;
+	priv_fsid(0, caller->gid);
+	if (fd >= 0 && (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode))) {
+		close(fd);
+		fd = -1;
+		err = EACCES;
+	}
+	errno = err;
+	return fd;
+}
+
+/* COMMAND with a '/' is a path; otherwise PATH is searched as execvp(3)
+ * does (default /usr/local/bin:/usr/bin:/bin). Returns an O_PATH fd of the
+ * file found and its path in *path, or exits 127 / 126. */
+int cmd_open(const char *cmd, const struct ident *caller, char **path)
+{
+	const char *p = getenv("PATH");
+	int fd, err = ENOENT;
+
+	if (strchr(cmd, '/')) {
+		fd = try_path(cmd, caller);
+		if (fd < 0)
+			die(errno == ENOENT || errno == ENOTDIR ? EXIT_NOTFOUND : EXIT_NOEXEC,
+			    "%s: %s", cmd, strerror(errno));
+		*path = strdup(cmd);
+		if (!*path)
+			die(EXIT_SYSTEM, "out of memory");
+		return fd;
+	}
+	if (!p)
+		p = "/usr/local/bin:/usr/bin:/bin";
+	for (;;) {
+		size_t len = strcspn(p, ":");
+		char *full = malloc(len + strlen(cmd) + 3);
+		if (!full)
+			die(EXIT_SYSTEM, "out of memory");
+		sprintf(full, "%.*s%s%s", (int)len, len ? p : ".", "/", cmd);
+		fd = try_path(full, caller);
+		if (fd >= 0) {
+			*path = full;
+			return fd;
+		}
+		if (errno != ENOENT && errno != ENOTDIR)
+			err = errno;
+		free(full);
+		if (p[len] == '\0')
+			break;
+		p += len + 1;
+	}
+	die(err == ENOENT ? EXIT_NOTFOUND : EXIT_NOEXEC, "%s: command not found%s%s", cmd,
+	    err == ENOENT ? "" : ": ", err == ENOENT ? "" : strerror(err));
+}
+
+/* A pinned command runs from the descriptor that was checked, so the file
+ * checked is the file executed even if the path is swapped meanwhile. */
+_Noreturn void cmd_exec(int fd, const char *path, bool pinned, char **argv, char **envp)
+{
+	if (pinned)
+		execveat(fd, "", argv, envp, AT_EMPTY_PATH);
+	else
+		execve(path, argv, envp);
+	if (pinned && errno == ENOENT)
+		die(EXIT_NOEXEC, "%s: cannot execute the pinned program (a script cannot be pinned)",
+		    path);
+	die(errno == ENOENT ? EXIT_NOTFOUND : EXIT_NOEXEC, "%s: %s", path, strerror(errno));
+}

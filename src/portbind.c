@@ -1,0 +1,164 @@
+/* portbind: bind the sockets the ownership table grants, drop every
+ * privilege, and execute the command in place with the sockets on fd 3...
+ *
+ * Installed setuid root, portbind lets a local user do nothing they could not
+ * do without it, except bind the (protocol, address, port) sockets that the
+ * ownership table grants to them -- and the command it starts never holds
+ * more privilege than the identity it runs as.
+ *
+ * main() is the protocol, read top to bottom: sanitize fds, parse argv, load
+ * the table, authorize every request, bind, drop, verify, place the fds,
+ * build the environment, log, exec. Every failure exits where it happens;
+ * sockets bound so far close with the process. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <syslog.h>
+#include <unistd.h>
+
+#include "portbind.h"
+
+#ifndef SYSCONFDIR
+#define SYSCONFDIR "/etc"
+#endif
+
+extern char **environ;
+
+static void usage(FILE *out)
+{
+	fputs("usage: portbind [OPTIONS] SPEC[,SPEC...] [USER[:GROUP]] -- COMMAND [ARG...]\n"
+	      "       portbind --check [FILE] | --list | --help | --version\n"
+	      "Bind the sockets the ownership table grants, drop all privilege, exec COMMAND\n"
+	      "with the sockets on fd 3... (LISTEN_FDS, LISTEN_PID, LISTEN_FDNAMES).\n"
+	      "SPEC is [ADDRESS:]PORT[/tcp|/udp][=NAME]; ADDRESS is a.b.c.d or [IPv6].\n"
+	      "  --inetd            one SPEC, put on fd 0, no LISTEN_* variables\n"
+	      "  --backlog N        listen backlog of TCP sockets (default 4096)\n"
+	      "  --reuseport        set SO_REUSEPORT\n"
+	      "  --allow-new-privs  leave no_new_privs off\n"
+	      "  --dry-run          decide and explain; bind and run nothing\n"
+	      "  --check [FILE]     validate the table (or FILE, as a draft)\n"
+	      "  --list             list the ports you may bind\n"
+	      "  --config FILE      use FILE as the table (root only)\n"
+	      "  -v, --verbose      explain the decision on stderr\n"
+	      "  -h, --help         this text;  --version  the version\n"
+	      "Exit: 64 usage, 67 unknown user/group, 69 bind failed, 71 system or privilege\n"
+	      "failure, 77 denied, 78 bad table, 126/127 command not executable/not found.\n"
+	      "Table: " SYSCONFDIR "/portbind.conf and " SYSCONFDIR "/portbind.d/*.conf;\n"
+	      "see portbind(1) and portbind.conf(5).\n",
+	      out);
+}
+
+/* --check FILE: a draft, possibly the caller's own file, so it is read with
+ * no privilege at all and only its content is judged. */
+static _Noreturn void check_draft(const char *file, const struct ident *caller)
+{
+	struct table t;
+
+	if (geteuid() == 0)
+		priv_drop(caller, true);
+	table_init(&t, stderr);
+	load_table(&t, file, NULL, false);
+	if (t.errors)
+		die(EXIT_TABLE, "%s: %u error(s)", file, t.errors);
+	printf("portbind: %s OK: %zu section(s)\n", file, t.n);
+	exit(0);
+}
+
+/* The decision for every SPEC; nothing is bound unless all are granted. */
+static bool authorize(const struct cli *c, const struct table *t, const struct ident *target,
+		      int cmd_fd, struct grant *g, bool *pinned)
+{
+	struct stat st;
+	unsigned unpriv = unpriv_port_start();
+	bool ok = true;
+
+	if (fstat(cmd_fd, &st) != 0)
+		die(EXIT_SYSTEM, "fstat command: %s", strerror(errno));
+	*pinned = false;
+	for (size_t i = 0; i < c->nspecs; i++) {
+		g[i].by = policy_decide(t, &c->specs[i], target, true, st.st_dev, st.st_ino, unpriv,
+					&g[i].why);
+		ok = ok && (g[i].why == GRANT_SECTION || g[i].why == GRANT_FREE);
+		*pinned = *pinned || (g[i].by && g[i].by->program);
+		g[i].name = c->specs[i].name[0] ? c->specs[i].name
+			    : g[i].by		? g[i].by->label
+						: "unknown";
+	}
+	return ok;
+}
+
+int main(int argc, char **argv)
+{
+	static struct cli c;
+	struct table t;
+	struct ident caller, target;
+	struct grant g[MAX_SPECS];
+	int socks[MAX_SPECS], cmd_fd;
+	char err[256], *path, **envp;
+	bool pinned;
+
+	fds_sanitize();
+	if (argc < 1 || !argv[0])
+		die(EXIT_USAGE, "empty argument list");
+	if (cli_parse(&c, argc, argv, err, sizeof(err)) != 0)
+		die(EXIT_USAGE, "%s (see portbind --help)", err);
+	if (c.mode == MODE_HELP) {
+		usage(stdout);
+		return 0;
+	}
+	if (c.mode == MODE_VERSION) {
+		puts("portbind " PORTBIND_VERSION);
+		return 0;
+	}
+	ident_caller(&caller);
+	if (c.mode == MODE_CHECK && c.check_file)
+		check_draft(c.check_file, &caller);
+	if (c.config && caller.uid != 0)
+		die(EXIT_DENIED, "--config is for root only");
+	priv_check_entry();
+
+	/* Table errors are details of root's file: root sees them, others a count. */
+	table_init(&t, caller.uid == 0 ? stderr : NULL);
+	load_table(&t, c.config ? c.config : SYSCONFDIR "/portbind.conf",
+		   c.config ? NULL : SYSCONFDIR "/portbind.d", true);
+	if (t.errors)
+		die(EXIT_TABLE, "ownership table rejected: %u error(s)%s", t.errors,
+		    caller.uid == 0 ? "" : " (root can see them with portbind --check)");
+	if (c.mode == MODE_CHECK) {
+		printf("portbind: table OK: %zu section(s) in %zu file(s)\n", t.n, t.nfiles);
+		return 0;
+	}
+	if (c.mode == MODE_LIST) {
+		report_list(&t, &caller, unpriv_port_start());
+		return 0;
+	}
+
+	ident_target(&target, &caller, c.user, c.group);
+	cmd_fd = cmd_open(c.command[0], &caller, &path);
+	if (!authorize(&c, &t, &target, cmd_fd, g, &pinned)) {
+		if (c.dry_run || c.verbose)
+			report_decision(c.dry_run ? stdout : stderr, &c, g, &target, path);
+		if (!c.dry_run)
+			report_log(LOG_WARNING, "denied", &c, g, &caller, &target, path);
+		die(EXIT_DENIED, "permission denied: run with --dry-run to see why");
+	}
+	if (c.dry_run) {
+		report_decision(stdout, &c, g, &target, path);
+		return 0;
+	}
+
+	for (size_t i = 0; i < c.nspecs; i++)
+		socks[i] = sock_bind(&c.specs[i], target.uid, c.backlog, c.reuseport);
+	if (caller.uid == 0)
+		priv_detach_tty();
+	priv_drop(&target, !c.allow_new_privs);
+	if (c.verbose)
+		report_decision(stderr, &c, g, &target, path);
+	cmd_fd = fds_place(socks, c.nspecs, c.inetd, pinned ? cmd_fd : -1);
+	envp = env_build(environ, c.inetd, g, c.nspecs, (long)getpid());
+	if (!envp)
+		die(EXIT_SYSTEM, "out of memory");
+	report_log(LOG_NOTICE, "granted", &c, g, &caller, &target, path);
+	cmd_exec(cmd_fd, path, pinned, c.command, envp);
+}

@@ -1,0 +1,206 @@
+/* portbind: types and functions shared by the source files.
+ * Which file does what:
+ *   portbind.c  main(): the privileged protocol, top to bottom
+ *   cli.c       argv and SPEC parsing (pure)
+ *   parse.c     numbers, ranges and addresses (pure)
+ *   table.c     the ownership table: bytes to sections (pure, uses inih)
+ *   load.c      opening the table files safely, resolving names
+ *   policy.c    the decision (pure: no syscalls, no globals)
+ *   ident.c     caller and target identities
+ *   sock.c      creating and binding the sockets
+ *   priv.c      checking privilege on entry, dropping it, verifying the drop
+ *   fds.c       fds 0-2 on entry, placing the sockets before exec
+ *   env.c       the command's environment (pure)
+ *   exec.c      finding the command as the caller, executing it
+ *   report.c    --list, --dry-run, -v and the syslog lines
+ *   log.c       error exits, syslog, escaping
+ */
+#ifndef PORTBIND_H
+#define PORTBIND_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <sys/types.h>
+
+#define PORTBIND_VERSION "0.1.0"
+
+/* Exit codes (sysexits.h values, documented in portbind(1)). */
+enum {
+	EXIT_USAGE = 64,
+	EXIT_NOUSER = 67,
+	EXIT_BIND = 69,
+	EXIT_SYSTEM = 71,
+	EXIT_DENIED = 77,
+	EXIT_TABLE = 78,
+	EXIT_NOEXEC = 126,
+	EXIT_NOTFOUND = 127,
+};
+
+#define MAX_SPECS 64
+#define MAX_FDNAME 255
+#define MAX_LABEL 48
+#define MAX_TABLE_LINE 198
+#define MAX_TABLE_FILE (1024 * 1024)
+#define MAX_ID 4294967294u /* (uid_t)-1 means "unchanged" to the kernel: never an id */
+
+enum { PROTO_TCP = 1, PROTO_UDP = 2 };
+
+/* family 0 is the dual-stack wildcard of a SPEC without ADDRESS. */
+struct addr {
+	int family;
+	unsigned char bytes[16];
+};
+
+struct spec {
+	struct addr addr;
+	uint16_t port;
+	int proto;
+	char name[MAX_FDNAME + 1]; /* empty: not given */
+};
+
+enum mode { MODE_RUN, MODE_CHECK, MODE_LIST, MODE_HELP, MODE_VERSION };
+
+struct cli {
+	enum mode mode;
+	bool inetd, reuseport, allow_new_privs, dry_run, verbose;
+	int backlog;
+	const char *check_file; /* --check FILE */
+	const char *config;     /* --config FILE */
+	struct spec specs[MAX_SPECS];
+	size_t nspecs;
+	char *user, *group; /* NULL: not given */
+	char **command;     /* argv of COMMAND */
+};
+
+struct range {
+	uint32_t lo, hi;
+};
+
+struct ranges {
+	struct range *v;
+	size_t n;
+};
+
+struct section {
+	char label[MAX_LABEL + 1];
+	const char *file;
+	unsigned line;
+	unsigned keys; /* bit per key seen, for duplicates */
+	struct ranges ports, uids, gids;
+	unsigned protos;
+	bool everyone;
+	char **users, **groups; /* names, resolved into uids / gids by load.c */
+	size_t nusers, ngroups;
+	struct addr *addrs;
+	size_t naddrs;
+	char *program;
+	dev_t prog_dev;
+	ino_t prog_ino;
+};
+
+struct table {
+	struct section *s;
+	size_t n;
+	size_t nfiles;
+	unsigned errors;
+	FILE *errout; /* where file:line errors go; NULL: silent */
+	char **paths; /* file names the sections point to */
+	size_t npaths;
+	/* parser state */
+	const char *file;
+	unsigned line, headers;
+};
+
+/* A user identity: the caller's, or the one the command will run as. */
+struct ident {
+	uid_t uid;
+	gid_t gid;
+	gid_t *supp; /* supplementary groups, exactly as setgroups() gets them */
+	size_t nsupp;
+	char *name; /* user name, or NULL if the uid has none */
+};
+
+enum verdict { GRANT_SECTION, GRANT_FREE, DENY_OWNED, DENY_PRIVILEGED };
+
+/* The decision for one SPEC. */
+struct grant {
+	enum verdict why;
+	const struct section *by; /* GRANT_SECTION only */
+	const char *name;         /* its LISTEN_FDNAMES entry */
+};
+
+
+/* parse.c */
+bool parse_num(const char *s, size_t len, uint32_t min, uint32_t max, uint32_t *out);
+bool parse_range(const char *s, size_t len, uint32_t min, uint32_t max, struct range *out);
+bool parse_addr(const char *s, size_t len, int family, struct addr *out);
+bool fdname_ok(const char *s, size_t len);
+const char *addr_str(const struct addr *a, char *buf, size_t size);
+const char *proto_str(int proto);
+const char *spec_str(const struct spec *sp, char *buf, size_t size);
+
+/* cli.c */
+int cli_parse(struct cli *c, int argc, char **argv, char *err, size_t errsize);
+int spec_parse(struct spec *sp, const char *s, size_t len, char *err, size_t errsize);
+
+/* table.c */
+void table_init(struct table *t, FILE *errout);
+void table_parse(struct table *t, const char *file, const char *buf, size_t len);
+void table_error(struct table *t, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void table_free(struct table *t);
+bool table_keep(struct table *t, char *path);
+bool ranges_has(const struct ranges *r, uint32_t v);
+bool ranges_add(struct ranges *r, struct range x);
+
+/* load.c */
+void load_table(struct table *t, const char *conf, const char *dir, bool check_owner);
+
+/* policy.c */
+const struct section *policy_decide(const struct table *t, const struct spec *sp,
+				    const struct ident *target, bool have_prog, dev_t dev,
+				    ino_t ino, unsigned unpriv_start, enum verdict *why);
+bool policy_names(const struct section *s, const struct ident *id);
+
+/* ident.c */
+void ident_caller(struct ident *id);
+void ident_target(struct ident *id, const struct ident *caller, const char *user,
+		  const char *group);
+const char *ident_str(const struct ident *id, char *buf, size_t size);
+
+/* sock.c */
+int sock_bind(const struct spec *sp, uid_t owner, int backlog, bool reuseport);
+unsigned unpriv_port_start(void);
+
+/* priv.c */
+void priv_check_entry(void);
+void priv_drop(const struct ident *target, bool no_new_privs);
+void priv_detach_tty(void);
+void priv_fsid(uid_t uid, gid_t gid);
+
+/* fds.c */
+void fds_sanitize(void);
+int fds_place(const int *socks, size_t n, bool inetd, int keep);
+
+/* env.c */
+char **env_build(char **in, bool inetd, const struct grant *g, size_t n, long pid);
+
+/* exec.c */
+int cmd_open(const char *cmd, const struct ident *caller, char **path);
+_Noreturn void cmd_exec(int fd, const char *path, bool pinned, char **argv, char **envp);
+
+/* report.c */
+void report_list(const struct table *t, const struct ident *caller, unsigned unpriv_start);
+void report_decision(FILE *out, const struct cli *c, const struct grant *g,
+		     const struct ident *target, const char *path);
+void report_log(int prio, const char *what, const struct cli *c, const struct grant *g,
+		const struct ident *caller, const struct ident *target, const char *path);
+
+/* log.c */
+_Noreturn void die(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void warnmsg(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void log_line(int prio, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+const char *clean(const char *s, char *buf, size_t size);
+
+#endif

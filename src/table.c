@@ -1,0 +1,426 @@
+/* table.c: one table file's bytes to sections. Pure apart from malloc: the
+ * caller reads the files (load.c), this file only judges their text.
+ *
+ * inih does the key = value splitting and comments, but on its own it would
+ * let text reach the policy that the administrator did not write as a grant:
+ * it splits lines over 200 bytes and parses the tail as a new line, cuts
+ * section names at 49 bytes, stops at a NUL, joins indented lines to the
+ * previous value, ignores text after ']' and goes on after errors. So every
+ * line passes check_line() in our reader first, a line that fails is handed
+ * to inih as blank, and any error anywhere rejects the whole table. */
+#include <ini.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "portbind.h"
+
+enum key { K_PORT, K_PROTOCOL, K_USER, K_GROUP, K_UID, K_GID, K_ADDRESS, K_PROGRAM, K_COUNT };
+static const char *const keys[K_COUNT] = {
+	"port", "protocol", "user", "group", "uid", "gid", "address", "program",
+};
+
+_Static_assert(MAX_TABLE_LINE + 2 <= INI_MAX_LINE, "inih must see whole lines");
+
+struct reader {
+	struct table *t;
+	const char *p, *end;
+	long cur;          /* index of the current section, -1 before the first */
+	bool pending;      /* a [header] was read, its section not yet created */
+	bool skipping;     /* a bad [header] was read: ignore keys up to the next */
+	unsigned pending_line;
+	char label[MAX_LABEL + 1];
+};
+
+void table_init(struct table *t, FILE *errout)
+{
+	memset(t, 0, sizeof(*t));
+	t->errout = errout;
+}
+
+void table_error(struct table *t, const char *fmt, ...)
+{
+	va_list ap;
+
+	t->errors++;
+	if (!t->errout)
+		return;
+	if (t->file && t->line)
+		fprintf(t->errout, "%s:%u: ", t->file, t->line);
+	else if (t->file)
+		fprintf(t->errout, "%s: ", t->file);
+	else
+		fprintf(t->errout, "portbind: ");
+	va_start(ap, fmt);
+	vfprintf(t->errout, fmt, ap);
+	va_end(ap);
+	fputc('\n', t->errout);
+}
+
+bool ranges_add(struct ranges *r, struct range x)
+{
+	struct range *v = realloc(r->v, (r->n + 1) * sizeof(*v));
+
+	if (!v)
+		return false;
+	r->v = v;
+	r->v[r->n++] = x;
+	return true;
+}
+
+bool ranges_has(const struct ranges *r, uint32_t x)
+{
+	for (size_t i = 0; i < r->n; i++)
+		if (r->v[i].lo <= x && x <= r->v[i].hi)
+			return true;
+	return false;
+}
+
+static bool is_label_char(char c)
+{
+	return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+	       c == '_' || c == '.' || c == '-';
+}
+
+/* "[label]", then only blanks or a comment. Returns the label length, 0 if bad. */
+static size_t header_label(const char *s, size_t len)
+{
+	size_t n = 1;
+
+	while (n < len && is_label_char(s[n]))
+		n++;
+	if (n == 1 || n - 1 > MAX_LABEL || n >= len || s[n] != ']')
+		return 0;
+	for (size_t i = n + 1; i < len; i++) {
+		if (s[i] == ';' || s[i] == '#')
+			break;
+		if (s[i] != ' ' && s[i] != '\t')
+			return 0;
+	}
+	return n - 1;
+}
+
+/* Everything inih would otherwise treat silently. Returns false if the line
+ * must not reach inih. */
+static bool check_line(struct reader *r, const char *s, size_t len)
+{
+	struct table *t = r->t;
+	size_t i = 0;
+
+	if (len > MAX_TABLE_LINE) {
+		table_error(t, "line longer than %d bytes", MAX_TABLE_LINE);
+		return false;
+	}
+	for (size_t k = 0; k < len; k++)
+		if ((s[k] < 0x20 && s[k] != '\t') || (unsigned char)s[k] > 0x7e) {
+			table_error(t, "control or non-ASCII byte 0x%02x", (unsigned char)s[k]);
+			return false;
+		}
+	while (i < len && (s[i] == ' ' || s[i] == '\t'))
+		i++;
+	if (i == len || s[i] == ';' || s[i] == '#')
+		return true;
+	if (i > 0) {
+		table_error(t, "indented line (would continue the previous value)");
+		return false;
+	}
+	if (s[0] == '[') {
+		size_t n = header_label(s, len);
+		if (r->pending)
+			table_error(t, "section [%s] of line %u has no keys", r->label, r->pending_line);
+		r->pending = false;
+		r->skipping = true;
+		if (n == 0) {
+			table_error(t, "bad section header: want [label] with 1-%d of A-Z a-z 0-9 _ . -",
+				    MAX_LABEL);
+			return false;
+		}
+		memcpy(r->label, s + 1, n);
+		r->label[n] = '\0';
+		for (size_t k = 0; k < t->n; k++)
+			if (strcmp(t->s[k].label, r->label) == 0) {
+				table_error(t, "duplicate section [%s] (first at %s:%u)", r->label,
+					    t->s[k].file, t->s[k].line);
+				return false;
+			}
+		r->pending = true;
+		r->skipping = false;
+		r->pending_line = t->line;
+		return true;
+	}
+	const char *eq = memchr(s, '=', len), *colon = memchr(s, ':', len);
+	if (!eq || (colon && colon < eq)) {
+		table_error(t, "want 'key = value'");
+		return false;
+	}
+	return true;
+}
+
+/* inih's reader: one line per call, checked first; a bad line goes in blank. */
+static char *read_line(char *str, int num, void *stream)
+{
+	struct reader *r = stream;
+	const char *line = r->p, *nl;
+	size_t len;
+
+	if (r->p >= r->end)
+		return NULL;
+	nl = memchr(r->p, '\n', (size_t)(r->end - r->p));
+	len = nl ? (size_t)(nl - r->p) : (size_t)(r->end - r->p);
+	r->p = nl ? nl + 1 : r->end;
+	r->t->line++;
+	if (!check_line(r, line, len) || len + 2 > (size_t)num)
+		len = 0;
+	memcpy(str, line, len);
+	str[len] = '\n';
+	str[len + 1] = '\0';
+	return str;
+}
+
+static bool add_name(char ***v, size_t *n, const char *s, size_t len)
+{
+	char **nv = realloc(*v, (*n + 1) * sizeof(*nv));
+
+	if (!nv)
+		return false;
+	*v = nv;
+	nv[*n] = strndup(s, len);
+	return nv[(*n)++] != NULL;
+}
+
+static bool add_addr(struct section *sec, const struct addr *a)
+{
+	struct addr *v = realloc(sec->addrs, (sec->naddrs + 1) * sizeof(*v));
+
+	if (!v)
+		return false;
+	sec->addrs = v;
+	sec->addrs[sec->naddrs++] = *a;
+	return true;
+}
+
+/* A user or group name: no separators, not a number (numbers go in uid/gid,
+ * so "user = 0" cannot be read two ways). */
+static bool name_ok(const char *s, size_t len)
+{
+	bool digits = true;
+
+	for (size_t i = 0; i < len; i++) {
+		if (s[i] == ':' || s[i] == '/' || s[i] == '#' || s[i] == '*')
+			return false;
+		if (s[i] < '0' || s[i] > '9')
+			digits = false;
+	}
+	return !digits;
+}
+
+/* An absolute path with no empty, "." or ".." component. */
+static bool path_ok(const char *s, size_t len)
+{
+	if (len < 2 || s[0] != '/' || s[len - 1] == '/')
+		return false;
+	for (size_t i = 0; i < len; i++)
+		if (s[i] == '/' && (s[i + 1] == '/' ||
+				    (s[i + 1] == '.' && (s[i + 2] == '/' || s[i + 2] == '\0')) ||
+				    (s[i + 1] == '.' && s[i + 2] == '.' &&
+				     (s[i + 3] == '/' || s[i + 3] == '\0'))))
+			return false;
+	return true;
+}
+
+static bool add_token(struct table *t, struct section *sec, enum key k, const char *s, size_t len)
+{
+	struct range r;
+	struct addr a;
+
+	switch (k) {
+	case K_PORT:
+		if (parse_range(s, len, 1, 65535, &r))
+			return ranges_add(&sec->ports, r);
+		table_error(t, "bad port '%.*s': want 1-65535 or LO-HI", (int)len, s);
+		return true;
+	case K_PROTOCOL:
+		if (len == 3 && memcmp(s, "tcp", 3) == 0)
+			sec->protos |= PROTO_TCP;
+		else if (len == 3 && memcmp(s, "udp", 3) == 0)
+			sec->protos |= PROTO_UDP;
+		else
+			table_error(t, "bad protocol '%.*s': want tcp or udp", (int)len, s);
+		return true;
+	case K_USER:
+		if (len == 1 && s[0] == '*') {
+			sec->everyone = true;
+			return true;
+		}
+		/* fall through */
+	case K_GROUP:
+		if (!name_ok(s, len)) {
+			table_error(t, "bad %s name '%.*s' (numeric ids go in uid or gid)", keys[k],
+				    (int)len, s);
+			return true;
+		}
+		return k == K_USER ? add_name(&sec->users, &sec->nusers, s, len)
+				   : add_name(&sec->groups, &sec->ngroups, s, len);
+	case K_UID:
+	case K_GID:
+		if (parse_range(s, len, 0, MAX_ID, &r))
+			return ranges_add(k == K_UID ? &sec->uids : &sec->gids, r);
+		table_error(t, "bad %s '%.*s': want N or LO-HI, 0-%u", keys[k], (int)len, s, MAX_ID);
+		return true;
+	case K_ADDRESS:
+		if (parse_addr(s, len, 0, &a))
+			return add_addr(sec, &a);
+		table_error(t, "bad address '%.*s': want an IPv4 or IPv6 literal, not v4-mapped",
+			    (int)len, s);
+		return true;
+	case K_PROGRAM:
+		if (sec->program) {
+			table_error(t, "program takes one path");
+			return true;
+		}
+		if (!path_ok(s, len)) {
+			table_error(t, "bad program '%.*s': want an absolute path without . or ..",
+				    (int)len, s);
+			return true;
+		}
+		sec->program = strndup(s, len);
+		return sec->program != NULL;
+	case K_COUNT:
+		break;
+	}
+	return false;
+}
+
+static int on_key(void *user, const char *section, const char *name, const char *value)
+{
+	struct reader *r = user;
+	struct table *t = r->t;
+	struct section *sec;
+	int k;
+
+	if (r->skipping && r->cur >= 0)
+		return 1;
+	if (r->pending) {
+		struct section *v = realloc(t->s, (t->n + 1) * sizeof(*v));
+		if (!v || strcmp(section, r->label) != 0) {
+			table_error(t, v ? "section name mismatch" : "out of memory");
+			return 1;
+		}
+		t->s = v;
+		sec = memset(&t->s[t->n], 0, sizeof(*sec));
+		memcpy(sec->label, r->label, sizeof(sec->label));
+		sec->file = t->file;
+		sec->line = r->pending_line;
+		r->cur = (long)t->n++;
+		r->pending = false;
+	}
+	if (r->cur < 0) {
+		table_error(t, "key before any [section]");
+		return 1;
+	}
+	sec = &t->s[r->cur];
+	for (k = 0; k < K_COUNT; k++)
+		if (strcmp(name, keys[k]) == 0)
+			break;
+	if (k == K_COUNT) {
+		table_error(t, "unknown key '%s'", name);
+		return 1;
+	}
+	if (sec->keys & (1u << k)) {
+		table_error(t, "duplicate key '%s' in [%s]", name, sec->label);
+		return 1;
+	}
+	sec->keys |= 1u << k;
+	if (*value == '\0') {
+		table_error(t, "empty value for '%s'", name);
+		return 1;
+	}
+	for (const char *p = value; *p;) {
+		size_t len = strcspn(p, " \t,");
+		if (len && !add_token(t, sec, (enum key)k, p, len)) {
+			table_error(t, "out of memory");
+			return 1;
+		}
+		p += len;
+		p += strspn(p, " \t,");
+	}
+	return 1;
+}
+
+static void finish_section(struct table *t, struct section *sec)
+{
+	unsigned who = (1u << K_USER) | (1u << K_GROUP) | (1u << K_UID) | (1u << K_GID);
+
+	t->line = sec->line;
+	if (!(sec->keys & (1u << K_PORT)))
+		table_error(t, "[%s] has no port", sec->label);
+	if (!(sec->keys & who))
+		table_error(t, "[%s] grants to nobody: give user, group, uid or gid", sec->label);
+	if (!(sec->keys & (1u << K_PROTOCOL)))
+		sec->protos = PROTO_TCP | PROTO_UDP;
+}
+
+/* Parse one file's bytes into t. Errors are counted in t->errors. */
+void table_parse(struct table *t, const char *file, const char *buf, size_t len)
+{
+	struct reader r = { .t = t, .p = buf, .end = buf + len, .cur = -1 };
+	size_t first = t->n;
+	int rc;
+
+	t->file = file;
+	t->line = 0;
+	t->nfiles++;
+	rc = ini_parse_stream(read_line, &r, on_key, &r);
+	if (rc != 0) {
+		t->line = rc > 0 ? (unsigned)rc : t->line;
+		table_error(t, "syntax error");
+	}
+	if (r.pending) {
+		t->line = r.pending_line;
+		table_error(t, "section [%s] has no keys", r.label);
+	}
+	for (size_t i = first; i < t->n; i++)
+		finish_section(t, &t->s[i]);
+	t->file = NULL;
+}
+
+static void free_names(char **v, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		free(v[i]);
+	free(v);
+}
+
+/* Keep a malloc'd file name alive as long as the table (sections point to it). */
+bool table_keep(struct table *t, char *path)
+{
+	char **v = realloc(t->paths, (t->npaths + 1) * sizeof(*v));
+
+	if (!v) {
+		table_error(t, "out of memory");
+		free(path);
+		return false;
+	}
+	t->paths = v;
+	t->paths[t->npaths++] = path;
+	return true;
+}
+
+void table_free(struct table *t)
+{
+	for (size_t i = 0; i < t->n; i++) {
+		struct section *s = &t->s[i];
+		free(s->ports.v);
+		free(s->uids.v);
+		free(s->gids.v);
+		free_names(s->users, s->nusers);
+		free_names(s->groups, s->ngroups);
+		free(s->addrs);
+		free(s->program);
+	}
+	free(t->s);
+	free_names(t->paths, t->npaths);
+	t->s = NULL;
+	t->paths = NULL;
+	t->n = t->npaths = 0;
+}

@@ -57,3 +57,8 @@ clean:
 	rm -rf $(BUILDDIR) build-check
 
 .PHONY: all install uninstall clean check
+
+# Runs as root: builds with a private SYSCONFDIR, installs setuid into a
+# private prefix, creates pbt_* test users, runs tests/*.bats, cleans up.
+check:
+	tests/run

@@ -56,9 +56,13 @@ uninstall:
 clean:
 	rm -rf $(BUILDDIR) build-check
 
-.PHONY: all install uninstall clean check
+.PHONY: all install uninstall clean check demo
 
 # Runs as root: builds with a private SYSCONFDIR, installs setuid into a
 # private prefix, creates pbt_* test users, runs tests/*.bats, cleans up.
 check:
 	tests/run
+
+# As root: lighttpd serving port 80 as www-data through portbind, asked by curl.
+demo:
+	contrib/demo

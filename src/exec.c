@@ -53,7 +53,8 @@ int cmd_open(const char *cmd, const struct ident *caller, char **path)
 		char *full = malloc(len + strlen(cmd) + 3);
 		if (!full)
 			die(EXIT_SYSTEM, "out of memory");
-		sprintf(full, "%.*s%s%s", (int)len, len ? p : ".", "/", cmd);
+		/* An empty PATH entry means the current directory. */
+		sprintf(full, "%.*s/%s", len ? (int)len : 1, len ? p : ".", cmd);
 		fd = try_path(full, caller);
 		if (fd >= 0) {
 			*path = full;

@@ -1,12 +1,19 @@
 /* env.c: the command's environment. Pure apart from malloc.
- * The caller's environment passes through (for non-root callers the C
- * library's secure mode has already removed the loader's variables such as
- * LD_PRELOAD), minus every LISTEN_* variable of the socket-activation
- * protocol and any entry without '='; then ours are added. */
+ * The caller's environment passes through, minus every LISTEN_* variable of
+ * the socket-activation protocol and any entry without '='; then ours are
+ * added. For a caller other than root the C library's secure mode has
+ * already removed most loader variables (LD_PRELOAD, TMPDIR, ...) before
+ * main(); glibc keeps GLIBC_TUNABLES partly, so we remove it and every LD_*
+ * ourselves, and do not depend on the C library's list. */
 #include <stdlib.h>
 #include <string.h>
 
 #include "portbind.h"
+
+static bool is_loader_var(const char *e)
+{
+	return strncmp(e, "LD_", 3) == 0 || strncmp(e, "GLIBC_TUNABLES=", 15) == 0;
+}
 
 static bool is_listen_var(const char *e)
 {
@@ -29,7 +36,7 @@ static char *joined(const char *key, const char *value)
 }
 
 /* Returns a NULL-terminated array, or NULL when out of memory. */
-char **env_build(char **in, bool inetd, const struct grant *g, size_t n, long pid)
+char **env_build(char **in, bool secure, bool inetd, const struct grant *g, size_t n, long pid)
 {
 	size_t count = 0, k = 0, namelen = 1;
 	char **out, num[24], *names;
@@ -40,7 +47,7 @@ char **env_build(char **in, bool inetd, const struct grant *g, size_t n, long pi
 	if (!out)
 		return NULL;
 	for (size_t i = 0; i < count; i++)
-		if (strchr(in[i], '=') && !is_listen_var(in[i]))
+		if (strchr(in[i], '=') && !is_listen_var(in[i]) && !(secure && is_loader_var(in[i])))
 			out[k++] = in[i];
 	if (inetd)
 		return out;

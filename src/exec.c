@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <syslog.h>
 #include <unistd.h>
 
 #include "portbind.h"
@@ -75,10 +76,17 @@ int cmd_open(const char *cmd, const struct ident *caller, char **path)
  * checked is the file executed even if the path is swapped meanwhile. */
 _Noreturn void cmd_exec(int fd, const char *path, bool pinned, char **argv, char **envp)
 {
+	char shown[256];
+	int err;
+
 	if (pinned)
 		execveat(fd, "", argv, envp, AT_EMPTY_PATH);
 	else
 		execve(path, argv, envp);
+	err = errno;
+	log_line(LOG_WARNING, "exec failed after the grant: %s: %s",
+		 clean(path, shown, sizeof(shown)), strerror(err));
+	errno = err;
 	if (pinned && errno == ENOENT)
 		die(EXIT_NOEXEC, "%s: cannot execute the pinned program (a script cannot be pinned)",
 		    path);

@@ -128,8 +128,15 @@ void ident_target(struct ident *id, const struct ident *caller, const char *user
 	id->name = pw ? strdup(pw->pw_name) : NULL;
 	if (pw && !id->name)
 		die(EXIT_SYSTEM, "out of memory");
-	if (id->name)
+	if (id->name) {
 		db_groups(id, id->name);
+		return;
+	}
+	id->supp = malloc(sizeof(gid_t)); /* no database entry: the gid alone */
+	if (!id->supp)
+		die(EXIT_SYSTEM, "out of memory");
+	id->supp[0] = id->gid;
+	id->nsupp = 1;
 }
 
 /* "name(uid)" or "#uid" for messages and logs. */

@@ -156,7 +156,7 @@ int main(int argc, char **argv)
 	if (c.verbose)
 		report_decision(stderr, &c, g, &target, path);
 	cmd_fd = fds_place(socks, c.nspecs, c.inetd, pinned ? cmd_fd : -1);
-	envp = env_build(environ, c.inetd, g, c.nspecs, (long)getpid());
+	envp = env_build(environ, caller.uid != 0, c.inetd, g, c.nspecs, (long)getpid());
 	if (!envp)
 		die(EXIT_SYSTEM, "out of memory");
 	report_log(LOG_NOTICE, "granted", &c, g, &caller, &target, path);

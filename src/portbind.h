@@ -184,7 +184,7 @@ void fds_sanitize(void);
 int fds_place(const int *socks, size_t n, bool inetd, int keep);
 
 /* env.c */
-char **env_build(char **in, bool inetd, const struct grant *g, size_t n, long pid);
+char **env_build(char **in, bool secure, bool inetd, const struct grant *g, size_t n, long pid);
 
 /* exec.c */
 int cmd_open(const char *cmd, const struct ident *caller, char **path);

@@ -87,6 +87,8 @@ _Noreturn void cmd_exec(int fd, const char *path, bool pinned, char **argv, char
 	log_line(LOG_WARNING, "exec failed after the grant: %s: %s",
 		 clean(path, shown, sizeof(shown)), strerror(err));
 	errno = err;
+	if (errno == EAGAIN) /* RLIMIT_NPROC of the target, checked at execve() */
+		die(EXIT_SYSTEM, "%s: %s (RLIMIT_NPROC)", path, strerror(errno));
 	if (pinned && errno == ENOENT)
 		die(EXIT_NOEXEC, "%s: cannot execute the pinned program (a script cannot be pinned)",
 		    path);

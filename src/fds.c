@@ -8,14 +8,19 @@
 #include "portbind.h"
 
 /* Entry: the caller chose which fds are open. A closed 0, 1 or 2 would make
- * the next open() land there (a table file on "stdout"), so put /dev/null on
- * it; every fd above 2 is the caller's and is closed before we open any. */
+ * the next open() land there (a table file on "stdout"), so something goes
+ * there first. For a caller other than root the C library has done it
+ * already, and made the fd unusable: /dev/full write-only on 0, /dev/null
+ * read-only on 1 and 2. We do the same for root, so a closed fd stays closed
+ * in effect for the command. Every fd above 2 is the caller's and is closed
+ * before we open any. */
 void fds_sanitize(void)
 {
 	for (int fd = 0; fd <= 2; fd++) {
 		if (fcntl(fd, F_GETFD) >= 0)
 			continue;
-		if (errno != EBADF || open("/dev/null", O_RDWR | O_NOCTTY) != fd)
+		if (errno != EBADF ||
+		    open(fd ? "/dev/null" : "/dev/full", (fd ? O_RDONLY : O_WRONLY) | O_NOCTTY) != fd)
 			_exit(EXIT_SYSTEM); /* no stderr to speak on */
 	}
 	if (close_range(3, ~0U, 0) != 0)

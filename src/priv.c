@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
+#include <signal.h>
 #include <linux/capability.h>
 #include <stdlib.h>
 #include <string.h>
@@ -99,8 +100,10 @@ static void verify(const struct ident *id, bool no_new_privs)
 		if (b != 0 || prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_IS_SET, cap, 0, 0) != 0)
 			die(EXIT_SYSTEM, "privilege drop failed: bounding or ambient set not empty");
 	}
-	if (prctl(PR_GET_NO_NEW_PRIVS, 0, 0, 0, 0) != (no_new_privs ? 1 : 0))
-		die(EXIT_SYSTEM, "privilege drop failed: no_new_privs not as set");
+	/* Without --allow-new-privs it must be on; with it, a caller's own
+	 * no_new_privs stays on, which only takes away. */
+	if (no_new_privs && prctl(PR_GET_NO_NEW_PRIVS, 0, 0, 0, 0) != 1)
+		die(EXIT_SYSTEM, "privilege drop failed: no_new_privs not set");
 }
 
 /* Entry: euid 0 with the capabilities checked by priv_check_entry().
@@ -134,6 +137,7 @@ void priv_drop(const struct ident *id, bool no_new_privs)
  * controlling terminal. The fds stay open; only the TTY link goes. */
 void priv_detach_tty(void)
 {
+	struct sigaction ign = { .sa_handler = SIG_IGN }, old;
 	int fd = open("/dev/tty", O_RDWR | O_NOCTTY | O_CLOEXEC);
 
 	if (fd < 0) {
@@ -141,7 +145,10 @@ void priv_detach_tty(void)
 			return; /* no controlling terminal */
 		die(EXIT_SYSTEM, "/dev/tty: %s", strerror(errno));
 	}
-	if (ioctl(fd, TIOCNOTTY) != 0)
+	/* As session leader (script, sudo's use_pty) TIOCNOTTY also sends
+	 * SIGHUP to the foreground process group, which is us. */
+	if (sigaction(SIGHUP, &ign, &old) != 0 || ioctl(fd, TIOCNOTTY) != 0 ||
+	    sigaction(SIGHUP, &old, NULL) != 0)
 		die(EXIT_SYSTEM, "TIOCNOTTY: %s", strerror(errno));
 	close(fd);
 	fd = open("/dev/tty", O_RDWR | O_NOCTTY | O_CLOEXEC);

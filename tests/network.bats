@@ -25,3 +25,429 @@ T
 	[ "$(field env.LISTEN_PID)" = "$(field pid)" ] || fail "LISTEN_PID"
 	expect_port_free 80
 }
+
+teardown() {
+	local p i
+	for p in "${bgpids[@]}"; do
+		kill "$p" 2>/dev/null || true
+		wait "$p" 2>/dev/null || true
+	done
+	for ((i = ${#saved_sysctls[@]} - 1; i >= 0; i--)); do
+		sysctl -q -w "${saved_sysctls[$i]}" || true
+	done
+}
+
+bgpids=()
+saved_sysctls=()
+
+# Set a sysctl of this test's network namespace; teardown restores it.
+set_sysctl() {
+	saved_sysctls+=("$1=$(sysctl -n "$1")")
+	sysctl -q -w "$1=$2"
+}
+
+# Real clients: the server side would keep every connection it closed in
+# TIME_WAIT on the granted port for a minute, which later "port is free"
+# checks would see. No TIME_WAIT buckets in this namespace while we talk.
+no_time_wait() {
+	set_sysctl net.ipv4.tcp_max_tw_buckets 0
+}
+
+# Start "$@" as user $1 (as `as` does; "root" runs it as is) in the
+# background, output to $out; $bg is its pid, which portbind and the
+# command it execs keep. fd 3 is bats' own and is not passed on.
+bg_as() {
+	local u=$1
+	shift
+	out=$BATS_TEST_TMPDIR/out.$((${#bgpids[@]} + 1))
+	if [ "$u" = root ]; then
+		"$@" >"$out" 2>&1 3>&- &
+	else
+		setpriv --reuid="$u" --regid="$(id -g "$u")" --init-groups -- "$@" >"$out" 2>&1 3>&- &
+	fi
+	bg=$!
+	bgpids+=("$bg")
+}
+
+# Wait until something is bound on PORT ($1 tcp: listening; udp: bound).
+wait_bound() {
+	local i opt=-Hltn
+	[ "$1" = udp ] && opt=-Hlun
+	for ((i = 0; i < 200; i++)); do
+		[ -n "$(ss $opt "sport = :$2")" ] && return 0
+		kill -0 "$bg" 2>/dev/null || break
+		sleep 0.025
+	done
+	fail "nothing came to be bound on $1 port $2: $(cat "$out")"
+}
+
+# Wait (at most 5 s) for the background command to end; status and output.
+finish_bg() {
+	local i
+	for ((i = 0; i < 200; i++)); do
+		kill -0 "$bg" 2>/dev/null || break
+		sleep 0.025
+	done
+	kill "$bg" 2>/dev/null || true
+	status=0
+	wait "$bg" || status=$?
+	output=$(cat "$out")
+}
+
+# Nothing listens on TCP port $1 and nothing is bound on UDP port $1
+# (connections in TIME_WAIT from earlier tests do not count).
+expect_unbound() {
+	local s
+	s=$(ss -Hltun "sport = :$1")
+	[ -z "$s" ] || fail "port $1 still bound: $s"
+}
+
+# Wait (at most 2 s) until port $1 has no socket at all, not even a
+# closing connection, then check it.
+settled_port_free() {
+	local i
+	for ((i = 0; i < 80; i++)); do
+		[ -z "$(ss -Hantu "sport = :$1")" ] && break
+		sleep 0.025
+	done
+	expect_port_free "$1"
+}
+
+# A TCP client: connect to HOST PORT, print the first line received.
+tcp_hello() {
+	local c line=
+	exec {c}<>"/dev/tcp/$1/$2" || return 1
+	IFS= read -r -t 5 line <&"$c" || true
+	exec {c}>&-
+	printf '%s\n' "$line"
+}
+
+# A UDP client: send a datagram to HOST PORT, print the one answer.
+udp_hello() {
+	local c
+	exec {c}<>"/dev/udp/$1/$2" || return 1
+	printf 'hello?\n' >&"$c"
+	timeout 5 dd bs=65536 count=1 status=none <&"$c"
+	exec {c}>&-
+}
+
+# One granted socket: "$PB" $1 as pbt_alice, the probe line for fd 3.
+expect_socket() {
+	run as pbt_alice "$PB" "$1" -- "$PROBE"
+	expect_status 0
+	[ "$(field fds)" = "0,1,2,3" ] || fail "fds= should be 0,1,2,3"
+	expect_line "fd.3=socket cloexec=0 $2 owner=59001"
+}
+
+@test "UDP on 127.0.0.1: an IPv4 datagram socket, bound, not listening" {
+	expect_socket 127.0.0.1:53/udp "type=dgram family=inet addr=127.0.0.1 port=53 listening=0 v6only=-"
+	[ "$(field env.LISTEN_FDNAMES)" = dns ] || fail "LISTEN_FDNAMES"
+	expect_port_free 53
+}
+
+@test "UDP on [::1]: IPv6 only" {
+	expect_socket '[::1]:53/udp' "type=dgram family=inet6 addr=::1 port=53 listening=0 v6only=1"
+}
+
+@test "UDP without address: one dual-stack IPv6 socket" {
+	expect_socket 53/udp "type=dgram family=inet6 addr=:: port=53 listening=0 v6only=0"
+}
+
+@test "UDP on [::] is IPv6 only and on 0.0.0.0 IPv4 only" {
+	expect_socket '[::]:53/udp' "type=dgram family=inet6 addr=:: port=53 listening=0 v6only=1"
+	expect_socket 0.0.0.0:53/udp "type=dgram family=inet addr=0.0.0.0 port=53 listening=0 v6only=-"
+}
+
+@test "TCP on 127.0.0.1: IPv4, listening" {
+	expect_socket 127.0.0.1:80 "type=stream family=inet addr=127.0.0.1 port=80 listening=1 v6only=-"
+	expect_socket 127.0.0.1:80/tcp "type=stream family=inet addr=127.0.0.1 port=80 listening=1 v6only=-"
+}
+
+@test "TCP on [::1]: IPv6 only, listening" {
+	expect_socket '[::1]:80' "type=stream family=inet6 addr=::1 port=80 listening=1 v6only=1"
+}
+
+@test "TCP on [::]: IPv6 only (v6only=1), listening" {
+	expect_socket '[::]:80' "type=stream family=inet6 addr=:: port=80 listening=1 v6only=1"
+}
+
+@test "TCP on 0.0.0.0: IPv4 only" {
+	expect_socket 0.0.0.0:80 "type=stream family=inet addr=0.0.0.0 port=80 listening=1 v6only=-"
+}
+
+@test "TCP without address: dual stack (inet6, v6only=0)" {
+	expect_socket 80 "type=stream family=inet6 addr=:: port=80 listening=1 v6only=0"
+}
+
+@test "several sockets at once arrive in SPEC order with their names" {
+	run as pbt_alice "$PB" '443=tls,127.0.0.1:80=plain,[::1]:53/udp,8080/udp=alt,8081' -- "$PROBE"
+	expect_status 0
+	[ "$(field fds)" = "0,1,2,3,4,5,6,7" ] || fail "fds= should be 0..7"
+	expect_line "fd.3=socket cloexec=0 type=stream family=inet6 addr=:: port=443 listening=1 v6only=0 owner=59001"
+	expect_line "fd.4=socket cloexec=0 type=stream family=inet addr=127.0.0.1 port=80 listening=1 v6only=- owner=59001"
+	expect_line "fd.5=socket cloexec=0 type=dgram family=inet6 addr=::1 port=53 listening=0 v6only=1 owner=59001"
+	expect_line "fd.6=socket cloexec=0 type=dgram family=inet6 addr=:: port=8080 listening=0 v6only=0 owner=59001"
+	expect_line "fd.7=socket cloexec=0 type=stream family=inet6 addr=:: port=8081 listening=1 v6only=0 owner=59001"
+	[ "$(field env.LISTEN_FDS)" = 5 ] || fail "LISTEN_FDS"
+	[ "$(field env.LISTEN_FDNAMES)" = "tls:plain:dns:alt:unknown" ] || fail "LISTEN_FDNAMES"
+}
+
+@test "a real TCP client over IPv4 reaches the command on the dual-stack socket" {
+	no_time_wait
+	bg_as pbt_alice "$PB" 80 -- "$PROBE" --serve-once
+	wait_bound tcp 80
+	run tcp_hello 127.0.0.1 80
+	[ "$output" = "hello from probe uid=59001" ] || fail "the client should get the probe's greeting"
+	finish_bg
+	expect_status 0
+	expect_line "served.3=stream"
+	settled_port_free 80
+}
+
+@test "a real TCP client over IPv6 ::1 reaches the command on the dual-stack socket" {
+	no_time_wait
+	bg_as pbt_alice "$PB" 80 -- "$PROBE" --serve-once
+	wait_bound tcp 80
+	run tcp_hello ::1 80
+	[ "$output" = "hello from probe uid=59001" ] || fail "the client should get the probe's greeting"
+	finish_bg
+	expect_status 0
+	expect_line "served.3=stream"
+	settled_port_free 80
+}
+
+@test "a real TCP client reaches a command root started as pbt_alice, on several sockets" {
+	no_time_wait
+	bg_as root "$PB" '127.0.0.1:80,[::1]:443' pbt_alice -- "$PROBE" --serve-once
+	wait_bound tcp 443
+	run tcp_hello 127.0.0.1 80
+	[ "$output" = "hello from probe uid=59001" ] || fail "greeting on 127.0.0.1:80"
+	run tcp_hello ::1 443
+	[ "$output" = "hello from probe uid=59001" ] || fail "greeting on [::1]:443"
+	finish_bg
+	expect_status 0
+	expect_line "served.3=stream"
+	expect_line "served.4=stream"
+	settled_port_free 80
+	settled_port_free 443
+}
+
+@test "a real UDP client over IPv4 and IPv6 gets the command's answer" {
+	bg_as pbt_alice "$PB" 53/udp -- "$PROBE" --serve-once
+	wait_bound udp 53
+	run udp_hello 127.0.0.1 53
+	[ "$output" = "hello from probe uid=59001" ] || fail "the client should get the probe's answer"
+	finish_bg
+	expect_status 0
+	expect_line "served.3=dgram"
+	bg_as pbt_alice "$PB" '[::1]:53/udp' -- "$PROBE" --serve-once
+	wait_bound udp 53
+	run udp_hello ::1 53
+	[ "$output" = "hello from probe uid=59001" ] || fail "the client should get the probe's answer over IPv6"
+	finish_bg
+	expect_status 0
+	expect_line "served.3=dgram"
+	expect_unbound 53
+}
+
+@test "--inetd: the socket is fd 0, nothing on 3.., no LISTEN_* (inherited ones removed)" {
+	run as pbt_alice env LISTEN_FDS=1 LISTEN_PID=1 LISTEN_FDNAMES=x LISTEN_PIDFDID=7 \
+		"$PB" --inetd 80 -- "$PROBE"
+	expect_status 0
+	expect_line "fd.0=socket cloexec=0 type=stream family=inet6 addr=:: port=80 listening=1 v6only=0 owner=59001"
+	[ "$(field fds)" = "0,1,2" ] || fail "fds= should be 0,1,2"
+	local v
+	for v in LISTEN_FDS LISTEN_PID LISTEN_FDNAMES LISTEN_PIDFDID; do
+		[ "$(field "env.$v")" = "<unset>" ] || fail "$v should be unset"
+	done
+	run "$PB" --inetd 127.0.0.1:80 pbt_alice -- "$PROBE"
+	expect_status 0
+	expect_line "fd.0=socket cloexec=0 type=stream family=inet addr=127.0.0.1 port=80 listening=1 v6only=- owner=59001"
+	[ "$(field fds)" = "0,1,2" ] || fail "fds= should be 0,1,2"
+	[ "$(field env.LISTEN_FDS)" = "<unset>" ] || fail "LISTEN_FDS should be unset"
+}
+
+@test "--inetd with UDP: the datagram socket is fd 0" {
+	run as pbt_alice "$PB" --inetd 127.0.0.1:53/udp -- "$PROBE"
+	expect_status 0
+	expect_line "fd.0=socket cloexec=0 type=dgram family=inet addr=127.0.0.1 port=53 listening=0 v6only=- owner=59001"
+	[ "$(field fds)" = "0,1,2" ] || fail "fds= should be 0,1,2"
+	[ "$(field env.LISTEN_FDS)" = "<unset>" ] || fail "LISTEN_FDS should be unset"
+}
+
+@test "--inetd: a real TCP client is served by the command on fd 0" {
+	no_time_wait
+	bg_as pbt_alice "$PB" --inetd 80 -- "$PROBE" --inetd --serve-once
+	wait_bound tcp 80
+	run tcp_hello 127.0.0.1 80
+	[ "$output" = "hello from probe uid=59001" ] || fail "the client should get the probe's greeting"
+	finish_bg
+	expect_status 0
+	expect_line "served.0=stream"
+	settled_port_free 80
+}
+
+@test "--inetd: a real UDP client is answered by the command on fd 0" {
+	bg_as pbt_alice "$PB" --inetd 53/udp -- "$PROBE" --inetd --serve-once
+	wait_bound udp 53
+	run udp_hello ::1 53
+	[ "$output" = "hello from probe uid=59001" ] || fail "the client should get the probe's answer"
+	finish_bg
+	expect_status 0
+	expect_line "served.0=dgram"
+}
+
+@test "TCP port already in use: 69 with one line, the command does not run" {
+	bg_as pbt_alice "$PB" 80 -- "$PROBE" --sleep 30
+	wait_bound tcp 80
+	run as pbt_alice "$PB" 80 -- "$PROBE"
+	expect_refused 69 "80"
+	run "$PB" 127.0.0.1:80 pbt_alice -- "$PROBE"
+	expect_refused 69 "80"
+}
+
+@test "UDP port already in use: 69 with one line" {
+	bg_as pbt_alice "$PB" 53/udp -- "$PROBE" --sleep 30
+	wait_bound udp 53
+	run as pbt_alice "$PB" 53/udp -- "$PROBE"
+	expect_refused 69 "53"
+	run as pbt_alice "$PB" 127.0.0.1:53/udp -- "$PROBE"
+	expect_refused 69 "53"
+}
+
+@test "several SPECs, a later one in use: 69, and the earlier ones are not left bound" {
+	bg_as pbt_alice "$PB" 443 -- "$PROBE" --sleep 30
+	wait_bound tcp 443
+	run as pbt_alice "$PB" '80,53/udp,443' -- "$PROBE"
+	expect_refused 69 "443"
+	expect_unbound 80
+	expect_unbound 53
+	# the holder is untouched
+	[ -n "$(ss -Hltn 'sport = :443')" ] || fail "the first holder of 443 lost its socket"
+}
+
+@test "an address that is not local: 69 (bind fails, nothing is sent)" {
+	run as pbt_alice "$PB" 192.0.2.1:8080 -- "$PROBE"
+	expect_refused 69 "192.0.2.1"
+	run as pbt_alice "$PB" 192.0.2.1:80 -- "$PROBE"
+	expect_refused 69 "192.0.2.1"
+	run as pbt_alice "$PB" '[2001:db8::1]:8080/udp' -- "$PROBE"
+	expect_refused 69 "2001:db8::1"
+	run "$PB" 192.0.2.1:8080 pbt_bob -- "$PROBE"
+	expect_refused 69 "192.0.2.1"
+}
+
+@test "IPv6 disabled by sysctl: no address stays one dual-stack socket (as systemd does), [::1] fails with 69" {
+	set_sysctl net.ipv6.conf.all.disable_ipv6 1
+	set_sysctl net.ipv6.conf.lo.disable_ipv6 1
+	expect_socket 80 "type=stream family=inet6 addr=:: port=80 listening=1 v6only=0"
+	run as pbt_alice "$PB" '[::1]:80' -- "$PROBE"
+	expect_refused 69 "::1"
+	expect_socket 127.0.0.1:80 "type=stream family=inet addr=127.0.0.1 port=80 listening=1 v6only=-"
+}
+
+@test "a kernel without IPv6 (socket(AF_INET6) fails EAFNOSUPPORT): no address falls back to 0.0.0.0" {
+	command -v strace >/dev/null || skip "strace is not installed"
+	# root traces, so the setuid binary keeps its privilege. A first run
+	# finds which socket() call is portbind's AF_INET6 one (the C library
+	# makes AF_UNIX ones for NSS before it); the second makes it fail as
+	# on a kernel without IPv6.
+	local t=$BATS_TEST_TMPDIR/trace n
+	strace -qq -o "$t" -e trace=socket "$PB" 80 pbt_alice -- /bin/true
+	n=$(grep -n AF_INET6 "$t" | head -n 1 | cut -d: -f1)
+	[ -n "$n" ] || fail "no AF_INET6 socket() call seen"
+	run strace -qq -o /dev/null -e trace=socket -e inject=socket:error=EAFNOSUPPORT:when="$n" \
+		"$PB" 80 pbt_alice -- "$PROBE"
+	expect_status 0
+	expect_line "fd.3=socket cloexec=0 type=stream family=inet addr=0.0.0.0 port=80 listening=1 v6only=- owner=59001"
+}
+
+@test "IPv6 disabled: a real IPv4 client still reaches the command on the wildcard" {
+	no_time_wait
+	set_sysctl net.ipv6.conf.all.disable_ipv6 1
+	set_sysctl net.ipv6.conf.lo.disable_ipv6 1
+	bg_as pbt_alice "$PB" 80 -- "$PROBE" --serve-once
+	wait_bound tcp 80
+	run tcp_hello 127.0.0.1 80
+	[ "$output" = "hello from probe uid=59001" ] || fail "the client should get the probe's greeting"
+	finish_bg
+	expect_status 0
+}
+
+@test "sockets are owned by the target uid (probe and ss -e)" {
+	bg_as pbt_alice "$PB" '80,53/udp' -- "$PROBE" --sleep 30
+	wait_bound udp 53
+	run ss -Hltne 'sport = :80'
+	expect_line "uid:59001"
+	run ss -Hlune 'sport = :53'
+	expect_line "uid:59001"
+	bg_as root "$PB" 8080 pbt_bob -- "$PROBE" --sleep 30
+	wait_bound tcp 8080
+	run ss -Hltne 'sport = :8080'
+	expect_line "uid:59002"
+	run "$PB" 127.0.0.1:8081 pbt_bob -- "$PROBE"
+	expect_status 0
+	expect_line "fd.3=socket cloexec=0 type=stream family=inet addr=127.0.0.1 port=8081 listening=1 v6only=- owner=59002"
+}
+
+@test "--backlog sets the listen backlog (both spellings), default 4096" {
+	bg_as pbt_alice "$PB" --backlog 7 80 -- "$PROBE" --sleep 30
+	wait_bound tcp 80
+	[ "$(ss -Hltn 'sport = :80' | awk '{print $3}')" = 7 ] || fail "backlog 7: $(ss -Hltn 'sport = :80')"
+	bg_as pbt_alice "$PB" --backlog=9 443 -- "$PROBE" --sleep 30
+	wait_bound tcp 443
+	[ "$(ss -Hltn 'sport = :443')" ] || fail "nothing on 443"
+	[ "$(ss -Hltn 'sport = :443' | awk '{print $3}')" = 9 ] || fail "backlog 9: $(ss -Hltn 'sport = :443')"
+	bg_as pbt_alice "$PB" 8080 -- "$PROBE" --sleep 30
+	wait_bound tcp 8080
+	[ "$(ss -Hltn 'sport = :8080' | awk '{print $3}')" = 4096 ] || fail "default backlog: $(ss -Hltn 'sport = :8080')"
+}
+
+@test "--reuseport: two portbinds of the same user hold the same TCP and UDP port" {
+	bg_as pbt_alice "$PB" --reuseport '80,53/udp' -- "$PROBE" --sleep 30
+	wait_bound udp 53
+	run as pbt_alice "$PB" --reuseport '80,53/udp' -- "$PROBE"
+	expect_status 0
+	expect_line "fd.3=socket cloexec=0 type=stream family=inet6 addr=:: port=80 listening=1 v6only=0 owner=59001"
+	expect_line "fd.4=socket cloexec=0 type=dgram family=inet6 addr=:: port=53 listening=0 v6only=0 owner=59001"
+	run "$PB" --reuseport 80 pbt_alice -- "$PROBE"
+	expect_status 0
+	# without --reuseport on the newcomer the port is taken
+	run as pbt_alice "$PB" 80 -- "$PROBE"
+	expect_refused 69 "80"
+	run as pbt_alice "$PB" 53/udp -- "$PROBE"
+	expect_refused 69 "53"
+}
+
+@test "--reuseport does not let another user join the group (sockets belong to the target)" {
+	bg_as pbt_alice "$PB" --reuseport '8080,8080/udp' -- "$PROBE" --sleep 30
+	wait_bound udp 8080
+	run as pbt_bob "$PB" --reuseport 8080 -- "$PROBE"
+	expect_refused 69 "8080"
+	run as pbt_bob "$PB" --reuseport 8080/udp -- "$PROBE"
+	expect_refused 69 "8080"
+	run "$PB" --reuseport 8080 pbt_bob -- "$PROBE"
+	expect_refused 69 "8080"
+	run "$PB" --reuseport 8080/udp pbt_alice -- "$PROBE"
+	expect_status 0
+}
+
+@test "an unlisted port below ip_unprivileged_port_start is denied; lowering the sysctl grants it" {
+	run as pbt_alice "$PB" 81 -- "$PROBE"
+	expect_refused 77
+	set_sysctl net.ipv4.ip_unprivileged_port_start 80
+	run as pbt_alice "$PB" 81 -- "$PROBE"
+	expect_status 0
+	expect_line "fd.3=socket cloexec=0 type=stream family=inet6 addr=:: port=81 listening=1 v6only=0 owner=59001"
+	[ "$(field env.LISTEN_FDNAMES)" = unknown ] || fail "LISTEN_FDNAMES"
+	run as pbt_bob "$PB" 81/udp -- "$PROBE"
+	expect_status 0
+	# a listed port stays the table's
+	run as pbt_bob "$PB" 80 -- "$PROBE"
+	expect_refused 77
+	run as pbt_bob "$PB" 443 -- "$PROBE"
+	expect_refused 77
+	set_sysctl net.ipv4.ip_unprivileged_port_start 1024
+	run as pbt_alice "$PB" 81 -- "$PROBE"
+	expect_refused 77
+}

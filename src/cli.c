@@ -229,6 +229,8 @@ int cli_parse(struct cli *c, int argc, char **argv, char *err, size_t errsize)
 	int rc = parse_specs(c, argv[i++], err, errsize);
 	if (rc)
 		return rc;
+	if (i < argc && argv[i][0] == '-' && strcmp(argv[i], "--") != 0)
+		return fail(err, errsize, "options go before SPEC");
 	if (i < argc && strcmp(argv[i], "--") != 0) {
 		rc = parse_user(c, argv[i++], err, errsize);
 		if (rc)

@@ -182,7 +182,7 @@ static void check_program(struct table *t, struct section *sec)
 static void resolve(struct table *t, struct section *sec)
 {
 	t->file = sec->file;
-	t->line = sec->line;
+	t->line = sec->key_line[K_USER];
 	for (size_t i = 0; i < sec->nusers; i++) {
 		struct passwd *pw = getpwnam(sec->users[i]);
 		if (!pw)
@@ -190,6 +190,7 @@ static void resolve(struct table *t, struct section *sec)
 		else if (!ranges_add(&sec->uids, (struct range){ pw->pw_uid, pw->pw_uid }))
 			table_error(t, "out of memory");
 	}
+	t->line = sec->key_line[K_GROUP];
 	for (size_t i = 0; i < sec->ngroups; i++) {
 		struct group *gr = getgrnam(sec->groups[i]);
 		if (!gr)
@@ -197,6 +198,7 @@ static void resolve(struct table *t, struct section *sec)
 		else if (!ranges_add(&sec->gids, (struct range){ gr->gr_gid, gr->gr_gid }))
 			table_error(t, "out of memory");
 	}
+	t->line = sec->key_line[K_PROGRAM];
 	if (sec->program)
 		check_program(t, sec);
 }

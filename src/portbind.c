@@ -61,7 +61,7 @@ static _Noreturn void check_draft(const char *file, const struct ident *caller)
 	load_table(&t, file, NULL, false);
 	if (t.errors)
 		die(EXIT_TABLE, "%s: %u error(s)", file, t.errors);
-	printf("portbind: %s OK: %zu section(s)\n", file, t.n);
+	printf("portbind: table OK: %zu section(s) in %zu file(s)\n", t.n, t.nfiles);
 	exit(0);
 }
 

@@ -83,11 +83,14 @@ struct ranges {
 	size_t n;
 };
 
+enum key { K_PORT, K_PROTOCOL, K_USER, K_GROUP, K_UID, K_GID, K_ADDRESS, K_PROGRAM, K_COUNT };
+
 struct section {
 	char label[MAX_LABEL + 1];
 	const char *file;
 	unsigned line;
 	unsigned keys; /* bit per key seen, for duplicates */
+	unsigned key_line[K_COUNT];
 	struct ranges ports, uids, gids;
 	unsigned protos;
 	bool everyone;

@@ -15,7 +15,6 @@
 
 #include "portbind.h"
 
-enum key { K_PORT, K_PROTOCOL, K_USER, K_GROUP, K_UID, K_GID, K_ADDRESS, K_PROGRAM, K_COUNT };
 static const char *const keys[K_COUNT] = {
 	"port", "protocol", "user", "group", "uid", "gid", "address", "program",
 };
@@ -126,8 +125,12 @@ static bool check_line(struct reader *r, const char *s, size_t len)
 	}
 	if (s[0] == '[') {
 		size_t n = header_label(s, len);
-		if (r->pending)
-			table_error(t, "section [%s] of line %u has no keys", r->label, r->pending_line);
+		if (r->pending) {
+			unsigned here = t->line;
+			t->line = r->pending_line;
+			table_error(t, "section [%s] has no keys", r->label);
+			t->line = here;
+		}
 		r->pending = false;
 		r->skipping = true;
 		if (n == 0) {
@@ -331,19 +334,21 @@ static int on_key(void *user, const char *section, const char *name, const char 
 		return 1;
 	}
 	sec->keys |= 1u << k;
-	if (*value == '\0') {
-		table_error(t, "empty value for '%s'", name);
-		return 1;
-	}
-	for (const char *p = value; *p;) {
+	sec->key_line[k] = t->line;
+	/* Tokens between blanks and commas; "address = ," has none and must
+	 * not become "no address restriction". */
+	unsigned tokens = 0;
+	for (const char *p = value + strspn(value, " \t,"); *p; tokens++) {
 		size_t len = strcspn(p, " \t,");
-		if (len && !add_token(t, sec, (enum key)k, p, len)) {
+		if (!add_token(t, sec, (enum key)k, p, len)) {
 			table_error(t, "out of memory");
 			return 1;
 		}
 		p += len;
 		p += strspn(p, " \t,");
 	}
+	if (tokens == 0)
+		table_error(t, "empty value for '%s'", name);
 	return 1;
 }
 

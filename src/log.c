@@ -18,17 +18,6 @@ _Noreturn void die(int code, const char *fmt, ...)
 	exit(code);
 }
 
-void warnmsg(const char *fmt, ...)
-{
-	va_list ap;
-
-	fputs("portbind: ", stderr);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputc('\n', stderr);
-}
-
 /* Open, write and close again: no syslog fd lives on while we move fds, so
  * glibc can never send a log line into a socket that took its number. No
  * syslog daemon is not an error. */

@@ -202,7 +202,6 @@ void report_log(int prio, const char *what, const struct cli *c, const struct gr
 
 /* log.c */
 _Noreturn void die(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-void warnmsg(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void log_line(int prio, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 const char *clean(const char *s, char *buf, size_t size);
 

@@ -299,26 +299,6 @@ T
 	[ "$(field fds)" = "0,1,2,3" ] || fail "fds= should be 0..3"
 }
 
-# A private /dev (tmpfs) in a private mount namespace, with the device
-# nodes a run needs bound from the real one, so /dev/log can be made
-# whatever a test wants. Runs the bash script $1 there with "$@" after it.
-with_private_dev() {
-	local script=$1
-	shift
-	mkdir -p "$BATS_TEST_TMPDIR/realdev"
-	PB=$PB PROBE=$PROBE REALDEV=$BATS_TEST_TMPDIR/realdev unshare -m -- bash -c '
-		set -e
-		mount --bind /dev "$REALDEV"
-		mount -t tmpfs -o mode=0755 pbtdev /dev
-		for n in null zero full random urandom tty; do
-			touch /dev/$n
-			mount --bind "$REALDEV/$n" /dev/$n
-		done
-		ln -s /proc/self/fd /dev/fd
-		set +e
-		eval "$1"' _ "$script" "$@"
-}
-
 @test "with a syslog daemon on /dev/log, the log line is sent and its socket does not reach the command" {
 	local py
 	py=$(command -v python3) || skip "python3 is not installed (needed for a /dev/log listener)"

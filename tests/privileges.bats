@@ -283,26 +283,6 @@ on_tty() {
 	[ "$(field ctty)" = no ] || fail "the command must not have root's terminal"
 }
 
-# A private /dev (tmpfs) in a private mount namespace, with the device
-# nodes a run needs bound from the real one, so that /dev/log is whatever
-# the test makes it. Runs the bash script $1 there with "$@" after it.
-with_private_dev() {
-	local script=$1
-	shift
-	mkdir -p "$BATS_TEST_TMPDIR/realdev"
-	PB=$PB PROBE=$PROBE REALDEV=$BATS_TEST_TMPDIR/realdev unshare -m -- bash -c '
-		set -e
-		mount --bind /dev "$REALDEV"
-		mount -t tmpfs -o mode=0755 pbtdev /dev
-		for n in null zero full random urandom tty; do
-			touch /dev/$n
-			mount --bind "$REALDEV/$n" /dev/$n
-		done
-		ln -s /proc/self/fd /dev/fd
-		set +e
-		eval "$1"' _ "$script" "$@"
-}
-
 # In with_private_dev: a user's and root's grant, each reporting its status.
 BOTH_RUNS='
 	setpriv --reuid=pbt_alice --regid=pbt_alice --init-groups -- "$PB" 80 -- "$PROBE"

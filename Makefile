@@ -56,12 +56,43 @@ uninstall:
 clean:
 	rm -rf $(BUILDDIR) build-check
 
-.PHONY: all install uninstall clean check demo
+.PHONY: all install uninstall clean check demo fuzz fuzz-replay
 
-# Runs as root: builds with a private SYSCONFDIR, installs setuid into a
-# private prefix, creates pbt_* test users, runs tests/*.bats, cleans up.
-check:
+# Runs as root: replays the fuzz corpus, then builds with a private
+# SYSCONFDIR, installs setuid into a private prefix, creates pbt_* test
+# users, runs tests/*.bats, cleans up.
+check: fuzz-replay
 	tests/run
+
+# Fuzzing: the pure parts (argv, table, environment, fd placement) with
+# libFuzzer; `make fuzz` runs each target FUZZ_SECONDS and merges what it
+# found into the corpus; `make fuzz-replay` runs the corpus with a plain
+# main, no libFuzzer needed.
+FUZZ_TARGETS = table cli env fds
+FUZZ_SRCS = src/parse.c src/cli.c src/table.c src/policy.c src/env.c src/fds.c src/log.c
+FUZZ_SECONDS ?= 600
+FUZZ_CC ?= clang
+FUZZ_FLAGS = -std=gnu11 -D_GNU_SOURCE -g -O1 -fsanitize=address,undefined -fno-sanitize-recover=all
+
+fuzz-replay: $(FUZZ_TARGETS:%=$(BUILDDIR)/replay-%)
+	@for t in $(FUZZ_TARGETS); do \
+		printf 'fuzz corpus %s: ' $$t; $(BUILDDIR)/replay-$$t tests/fuzz/corpus/$$t || exit 1; \
+	done
+
+$(BUILDDIR)/replay-%: tests/fuzz/fuzz_%.c tests/fuzz/replay.c $(FUZZ_SRCS) src/portbind.h | $(BUILDDIR)
+	$(CC) $(WARN_CFLAGS) $(CFLAGS) -o $@ $< tests/fuzz/replay.c $(FUZZ_SRCS) $(LIBS)
+
+$(BUILDDIR)/fuzz-%: tests/fuzz/fuzz_%.c $(FUZZ_SRCS) src/portbind.h | $(BUILDDIR)
+	$(FUZZ_CC) $(FUZZ_FLAGS) -fsanitize=fuzzer -o $@ $< $(FUZZ_SRCS) $(LIBS)
+
+fuzz: $(FUZZ_TARGETS:%=$(BUILDDIR)/fuzz-%)
+	@for t in $(FUZZ_TARGETS); do \
+		work=$$(mktemp -d) && cp tests/fuzz/corpus/$$t/* $$work/ && \
+		$(BUILDDIR)/fuzz-$$t -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 \
+			-artifact_prefix=tests/fuzz/crash-$$t- $$work 2>&1 | tail -n 12 && \
+		$(BUILDDIR)/fuzz-$$t -merge=1 tests/fuzz/corpus/$$t $$work 2>&1 | tail -n 1 && \
+		rm -rf $$work || exit 1; \
+	done
 
 # As root: lighttpd serving port 80 as www-data through portbind, asked by curl.
 demo:

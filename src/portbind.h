@@ -183,7 +183,15 @@ void priv_detach_tty(void);
 void priv_fsid(uid_t uid, gid_t gid);
 
 /* fds.c */
+struct fd_ops {
+	int (*dup_above)(void *ctx, int fd, int min);           /* F_DUPFD_CLOEXEC */
+	int (*dup_to)(void *ctx, int fd, int to, bool cloexec); /* dup2 or dup3 */
+	int (*close_from)(void *ctx, int from);                 /* close_range */
+	int (*getfd)(void *ctx, int fd);                        /* F_GETFD */
+	void *ctx;
+};
 void fds_sanitize(void);
+int fds_move(const struct fd_ops *ops, const int *socks, size_t n, bool inetd, int *keep);
 int fds_place(const int *socks, size_t n, bool inetd, int keep);
 
 /* env.c */

@@ -1,0 +1,70 @@
+/* The table parser on several files at once (inputs split at byte 0xff),
+ * then the decision on every section. Checks what a table that parsed
+ * without error must be: every section valid, labels unique, a port and a
+ * grantee each, and the decision never granted for a port it does not list. */
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include "../../src/portbind.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+static void check(const struct table *t)
+{
+	for (size_t i = 0; i < t->n; i++) {
+		const struct section *s = &t->s[i];
+		size_t len = strlen(s->label);
+		if (len == 0 || len > MAX_LABEL || strspn(s->label, "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+			"abcdefghijklmnopqrstuvwxyz0123456789_.-") != len)
+			abort();
+		if (s->ports.n == 0 || s->protos == 0 ||
+		    !(s->everyone || s->uids.n || s->gids.n || s->nusers || s->ngroups))
+			abort();
+		for (size_t j = 0; j < i; j++)
+			if (strcmp(t->s[j].label, s->label) == 0)
+				abort();
+	}
+}
+
+static void decide(const struct table *t)
+{
+	gid_t supp[2] = { 100, 59050 };
+	struct ident id = { 59001, 59001, supp, 2, NULL };
+	struct spec sp = { .proto = PROTO_TCP };
+	enum verdict why;
+
+	for (unsigned port = 1; port < 1100; port += 7) {
+		sp.port = (uint16_t)port;
+		sp.proto = port & 1 ? PROTO_UDP : PROTO_TCP;
+		sp.addr.family = (port & 6) == 2 ? AF_INET : (port & 6) == 4 ? AF_INET6 : 0;
+		const struct section *s = policy_decide(t, &sp, &id, true, 1, 2, 1024, &why);
+		if ((why == GRANT_SECTION) != (s != NULL))
+			abort();
+		if (s && (!ranges_has(&s->ports, port) || !(s->protos & (unsigned)sp.proto)))
+			abort();
+		if (why == GRANT_FREE && port < 1024)
+			abort();
+	}
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	static const char *const names[] = { "a.conf", "b.conf", "c.conf", "d.conf" };
+	struct table t;
+	size_t start = 0, file = 0;
+
+	table_init(&t, NULL);
+	for (size_t i = 0; i <= size && file < 4; i++) {
+		if (i < size && data[i] != 0xff)
+			continue;
+		table_parse(&t, names[file++], (const char *)data + start, i - start);
+		start = i + 1;
+	}
+	if (t.errors == 0) {
+		check(&t);
+		decide(&t);
+	}
+	table_free(&t);
+	return 0;
+}

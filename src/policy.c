@@ -42,8 +42,8 @@ static bool allows_addr(const struct section *s, const struct addr *a)
  * matching section grants it, whatever its number. A port no section lists
  * is granted where the target could bind it without us. */
 const struct section *policy_decide(const struct table *t, const struct spec *sp,
-				    const struct ident *target, bool have_prog, dev_t dev,
-				    ino_t ino, unsigned unpriv_start, enum verdict *why)
+				    const struct ident *target, dev_t dev, ino_t ino,
+				    unsigned unpriv_start, enum verdict *why)
 {
 	bool owned = false;
 
@@ -54,7 +54,7 @@ const struct section *policy_decide(const struct table *t, const struct spec *sp
 		owned = true;
 		if (!allows_addr(s, &sp->addr) || !policy_names(s, target))
 			continue;
-		if (s->program && !(have_prog && s->prog_dev == dev && s->prog_ino == ino))
+		if (s->program && (s->prog_dev != dev || s->prog_ino != ino))
 			continue;
 		*why = GRANT_SECTION;
 		return s;

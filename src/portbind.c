@@ -77,7 +77,7 @@ static bool authorize(const struct cli *c, const struct table *t, const struct i
 		die(EXIT_SYSTEM, "fstat command: %s", strerror(errno));
 	*pinned = false;
 	for (size_t i = 0; i < c->nspecs; i++) {
-		g[i].by = policy_decide(t, &c->specs[i], target, true, st.st_dev, st.st_ino, unpriv,
+		g[i].by = policy_decide(t, &c->specs[i], target, st.st_dev, st.st_ino, unpriv,
 					&g[i].why);
 		ok = ok && (g[i].why == GRANT_SECTION || g[i].why == GRANT_FREE);
 		*pinned = *pinned || (g[i].by && g[i].by->program);

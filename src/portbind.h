@@ -162,8 +162,8 @@ void load_table(struct table *t, const char *conf, const char *dir, bool check_o
 
 /* policy.c */
 const struct section *policy_decide(const struct table *t, const struct spec *sp,
-				    const struct ident *target, bool have_prog, dev_t dev,
-				    ino_t ino, unsigned unpriv_start, enum verdict *why);
+				    const struct ident *target, dev_t dev, ino_t ino,
+				    unsigned unpriv_start, enum verdict *why);
 bool policy_names(const struct section *s, const struct ident *id);
 
 /* ident.c */

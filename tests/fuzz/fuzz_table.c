@@ -38,7 +38,7 @@ static void decide(const struct table *t)
 		sp.port = (uint16_t)port;
 		sp.proto = port & 1 ? PROTO_UDP : PROTO_TCP;
 		sp.addr.family = (port & 6) == 2 ? AF_INET : (port & 6) == 4 ? AF_INET6 : 0;
-		const struct section *s = policy_decide(t, &sp, &id, true, 1, 2, 1024, &why);
+		const struct section *s = policy_decide(t, &sp, &id, 1, 2, 1024, &why);
 		if ((why == GRANT_SECTION) != (s != NULL))
 			abort();
 		if (s && (!ranges_has(&s->ports, port) || !(s->protos & (unsigned)sp.proto)))

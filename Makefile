@@ -56,7 +56,7 @@ uninstall:
 clean:
 	rm -rf $(BUILDDIR) build-check
 
-.PHONY: all install uninstall clean check demo fuzz fuzz-replay
+.PHONY: all install uninstall clean check demo fuzz fuzz-replay fuzz-deps
 
 # Runs as root: replays the fuzz corpus, then builds with a private
 # SYSCONFDIR, installs setuid into a private prefix, creates pbt_* test
@@ -82,10 +82,13 @@ fuzz-replay: $(FUZZ_TARGETS:%=$(BUILDDIR)/replay-%)
 $(BUILDDIR)/replay-%: tests/fuzz/fuzz_%.c tests/fuzz/replay.c $(FUZZ_SRCS) src/portbind.h | $(BUILDDIR)
 	$(CC) $(WARN_CFLAGS) $(CFLAGS) -o $@ $< tests/fuzz/replay.c $(FUZZ_SRCS) $(LIBS)
 
-$(BUILDDIR)/fuzz-%: tests/fuzz/fuzz_%.c $(FUZZ_SRCS) src/portbind.h | $(BUILDDIR)
+$(BUILDDIR)/fuzz-%: tests/fuzz/fuzz_%.c $(FUZZ_SRCS) src/portbind.h | $(BUILDDIR) fuzz-deps
 	$(FUZZ_CC) $(FUZZ_FLAGS) -fsanitize=fuzzer -o $@ $< $(FUZZ_SRCS) $(LIBS)
 
-fuzz: $(FUZZ_TARGETS:%=$(BUILDDIR)/fuzz-%)
+fuzz-deps:
+	tests/deps clang libclang-rt-14-dev
+
+fuzz: fuzz-deps $(FUZZ_TARGETS:%=$(BUILDDIR)/fuzz-%)
 	@for t in $(FUZZ_TARGETS); do \
 		work=$$(mktemp -d) && cp tests/fuzz/corpus/$$t/* $$work/ && \
 		$(BUILDDIR)/fuzz-$$t -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 \

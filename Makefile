@@ -56,7 +56,7 @@ uninstall:
 clean:
 	rm -rf $(BUILDDIR) build-check
 
-.PHONY: all install uninstall clean check demo fuzz fuzz-replay fuzz-deps
+.PHONY: all install uninstall clean check demo analyze fuzz fuzz-replay fuzz-deps
 
 # Runs as root: replays the fuzz corpus, then builds with a private
 # SYSCONFDIR, installs setuid into a private prefix, creates pbt_* test
@@ -96,6 +96,11 @@ fuzz: fuzz-deps $(FUZZ_TARGETS:%=$(BUILDDIR)/fuzz-%)
 		$(BUILDDIR)/fuzz-$$t -merge=1 tests/fuzz/corpus/$$t $$work 2>&1 | tail -n 1 && \
 		rm -rf $$work || exit 1; \
 	done
+
+# gcc -fanalyzer, cppcheck, clang-tidy, the binary hardening gate, valgrind
+# and ASan+UBSan runs of the paths that need no privilege.
+analyze:
+	tests/analyze
 
 # As root: lighttpd serving port 80 as www-data through portbind, asked by curl.
 demo:

@@ -54,8 +54,10 @@ char **env_build(char **in, bool secure, bool inetd, const struct grant *g, size
 	for (size_t i = 0; i < n; i++)
 		namelen += strlen(g[i].name) + 1;
 	names = calloc(namelen, 1);
-	if (!names)
+	if (!names) {
+		free(out);
 		return NULL;
+	}
 	for (size_t i = 0; i < n; i++)
 		strcat(strcat(names, i ? ":" : ""), g[i].name);
 	snprintf(num, sizeof(num), "%zu", n);
@@ -64,7 +66,11 @@ char **env_build(char **in, bool secure, bool inetd, const struct grant *g, size
 	out[k++] = joined("LISTEN_PID=", num);
 	out[k++] = joined("LISTEN_FDNAMES=", names);
 	free(names);
-	if (!out[k - 1] || !out[k - 2] || !out[k - 3])
+	if (!out[k - 1] || !out[k - 2] || !out[k - 3]) {
+		for (size_t i = k - 3; i < k; i++)
+			free(out[i]);
+		free(out);
 		return NULL;
+	}
 	return out;
 }

@@ -142,11 +142,11 @@ void ident_target(struct ident *id, const struct ident *caller, const char *user
 /* "name(uid)" or "#uid" for messages and logs. */
 const char *ident_str(const struct ident *id, char *buf, size_t size)
 {
-	char name[64];
-
-	if (id->name)
+	if (id->name) {
+		char name[64];
 		snprintf(buf, size, "%s(%u)", clean(id->name, name, sizeof(name)), (unsigned)id->uid);
-	else
+	} else {
 		snprintf(buf, size, "#%u", (unsigned)id->uid);
+	}
 	return buf;
 }

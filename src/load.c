@@ -65,7 +65,7 @@ static void load_file(struct table *t, int dirfd, const char *name, const char *
 			table_parse(t, shown, buf, len);
 	}
 	free(buf);
-	if (fd >= 0 && close(fd) != 0)
+	if (close(fd) != 0)
 		table_error(t, "close: %s", strerror(errno));
 }
 
@@ -125,7 +125,8 @@ static void load_dir(struct table *t, const char *dir, bool check_owner)
 	}
 	if (errno != 0)
 		table_error(t, "readdir: %s", strerror(errno));
-	qsort(names, n, sizeof(*names), by_name);
+	if (n > 1) /* names is NULL for an empty directory */
+		qsort(names, n, sizeof(*names), by_name);
 	for (size_t i = 0; i < n; i++) {
 		char *shown = malloc(strlen(dir) + strlen(names[i]) + 2);
 		if (!shown) {

@@ -96,12 +96,12 @@ const char *proto_str(int proto)
 /* "80/tcp", "127.0.0.1:80/udp" or "[::1]:80/tcp", as written in a SPEC. */
 const char *spec_str(const struct spec *sp, char *buf, size_t size)
 {
-	char a[INET6_ADDRSTRLEN];
-
-	if (sp->addr.family == 0)
+	if (sp->addr.family == 0) {
 		snprintf(buf, size, "%u/%s", sp->port, proto_str(sp->proto));
-	else
+	} else {
+		char a[INET6_ADDRSTRLEN];
 		snprintf(buf, size, sp->addr.family == AF_INET6 ? "[%s]:%u/%s" : "%s:%u/%s",
 			 addr_str(&sp->addr, a, sizeof(a)), sp->port, proto_str(sp->proto));
+	}
 	return buf;
 }

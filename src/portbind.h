@@ -42,7 +42,7 @@ enum {
 #define MAX_FDNAME 255
 #define MAX_LABEL 48
 #define MAX_TABLE_LINE 198
-#define MAX_TABLE_FILE (1024 * 1024)
+#define MAX_TABLE_FILE 1048576 /* 1 MiB */
 #define MAX_ID 4294967294u /* (uid_t)-1 means "unchanged" to the kernel: never an id */
 
 enum { PROTO_TCP = 1, PROTO_UDP = 2 };

@@ -88,6 +88,8 @@ static void verify(const struct ident *id, bool no_new_privs)
 		die(EXIT_SYSTEM, "privilege drop failed: uid 0 could be regained");
 	if (id->gid != 0 && (setgid(0) != -1 || setregid((gid_t)-1, 0) != -1))
 		die(EXIT_SYSTEM, "privilege drop failed: gid 0 could be regained");
+	/* All ones first: a capget() that wrote nothing reads as "everything". */
+	memset(data, 0xff, sizeof(data));
 	if (syscall(SYS_capget, &hdr, data) != 0)
 		die(EXIT_SYSTEM, "capget: %s", strerror(errno));
 	for (int i = 0; i < _LINUX_CAPABILITY_U32S_3; i++)

@@ -305,11 +305,15 @@ static int on_key(void *user, const char *section, const char *name, const char 
 		return 1;
 	if (r->pending) {
 		struct section *v = realloc(t->s, (t->n + 1) * sizeof(*v));
-		if (!v || strcmp(section, r->label) != 0) {
-			table_error(t, v ? "section name mismatch" : "out of memory");
+		if (!v) {
+			table_error(t, "out of memory");
 			return 1;
 		}
 		t->s = v;
+		if (strcmp(section, r->label) != 0) {
+			table_error(t, "section name mismatch");
+			return 1;
+		}
 		sec = memset(&t->s[t->n], 0, sizeof(*sec));
 		memcpy(sec->label, r->label, sizeof(sec->label));
 		sec->file = t->file;

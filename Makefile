@@ -3,6 +3,7 @@ PREFIX ?= /usr/local
 SYSCONFDIR ?= /etc
 BINDIR ?= $(PREFIX)/bin
 MANDIR ?= $(PREFIX)/share/man
+COMPLETIONSDIR ?= $(PREFIX)/share/bash-completion/completions
 DESTDIR ?=
 BUILDDIR ?= build
 
@@ -39,6 +40,8 @@ install: $(BUILDDIR)/portbind
 	chmod 4755 $(DESTDIR)$(BINDIR)/portbind
 	install -m 0644 man/portbind.1 $(DESTDIR)$(MANDIR)/man1/portbind.1
 	install -m 0644 man/portbind.conf.5 $(DESTDIR)$(MANDIR)/man5/portbind.conf.5
+	install -d -m 0755 $(DESTDIR)$(COMPLETIONSDIR)
+	install -m 0644 contrib/portbind.bash-completion $(DESTDIR)$(COMPLETIONSDIR)/portbind
 	install -d -m 0755 $(DESTDIR)$(SYSCONFDIR)/portbind.d
 	@if [ -e $(DESTDIR)$(SYSCONFDIR)/portbind.conf ]; then \
 		echo "keeping existing $(DESTDIR)$(SYSCONFDIR)/portbind.conf"; \
@@ -51,7 +54,7 @@ install: $(BUILDDIR)/portbind
 
 uninstall:
 	rm -f $(DESTDIR)$(BINDIR)/portbind $(DESTDIR)$(MANDIR)/man1/portbind.1 \
-		$(DESTDIR)$(MANDIR)/man5/portbind.conf.5
+		$(DESTDIR)$(MANDIR)/man5/portbind.conf.5 $(DESTDIR)$(COMPLETIONSDIR)/portbind
 
 clean:
 	rm -rf $(BUILDDIR) build-check

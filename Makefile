@@ -22,8 +22,16 @@ OBJS = $(SRCS:%.c=$(BUILDDIR)/%.o)
 
 all: $(BUILDDIR)/portbind
 
-$(BUILDDIR)/%.o: src/%.c src/portbind.h | $(BUILDDIR)
+$(BUILDDIR)/%.o: src/%.c src/portbind.h $(BUILDDIR)/build-flags | $(BUILDDIR)
 	$(CC) $(WARN_CFLAGS) $(HARDEN_CFLAGS) $(CFLAGS) -DSYSCONFDIR='"$(SYSCONFDIR)"' -c -o $@ $<
+
+# Rebuild when the flags or SYSCONFDIR change: a binary built for one
+# SYSCONFDIR must never be installed for another.
+$(BUILDDIR)/build-flags: FORCE | $(BUILDDIR)
+	@printf '%s\n' "$(CC) $(WARN_CFLAGS) $(HARDEN_CFLAGS) $(CFLAGS) $(HARDEN_LDFLAGS) $(LDFLAGS) $(SYSCONFDIR)" > $@.new
+	@if cmp -s $@.new $@; then rm -f $@.new; else mv -f $@.new $@; fi
+
+FORCE:
 
 $(BUILDDIR)/portbind: $(OBJS)
 	$(CC) $(CFLAGS) $(HARDEN_LDFLAGS) $(LDFLAGS) -o $@ $(OBJS) $(LIBS)
@@ -59,7 +67,7 @@ uninstall:
 clean:
 	rm -rf $(BUILDDIR) build-check
 
-.PHONY: all install uninstall clean check demo analyze fuzz fuzz-replay fuzz-deps
+.PHONY: all install uninstall clean check demo analyze FORCE fuzz fuzz-replay fuzz-deps
 
 # Runs as root: replays the fuzz corpus, then builds with a private
 # SYSCONFDIR, installs setuid into a private prefix, creates pbt_* test

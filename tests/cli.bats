@@ -562,3 +562,55 @@ rep() {
 	expect_no_line "uid="
 	expect_port_free 80
 }
+
+@test "numbers that wrap 16, 32 or 64 bits are refused in every numeric place of the command line" {
+	# 65616 = 2^16 + 80, 4294967376 = 2^32 + 80, 18446744073709551696 =
+	# 2^64 + 80: a parser that wraps would read 80. Likewise 59001 (alice),
+	# 59050 (pbt_web), 0 (root) and 7 (a backlog) plus 2^16, 2^32, 2^64.
+	local port
+	for port in 65616 4294967376 18446744073709551696 99999999999999999999999999; do
+		refuse 64 "bad SPEC" "$port" -- "$PROBE"
+		refuse 64 "bad SPEC" "$port/udp" -- "$PROBE"
+		refuse 64 "bad SPEC" "127.0.0.1:$port" -- "$PROBE"
+		refuse 64 "bad SPEC" "[::1]:$port/udp" -- "$PROBE"
+		refuse 64 "bad SPEC" "443,$port" -- "$PROBE"
+	done
+	refuse 64 "backlog" --backlog 65543 80 -- "$PROBE"
+	refuse 64 "backlog" --backlog 4294967303 80 -- "$PROBE"
+	refuse 64 "backlog" --backlog=18446744073709551623 80 -- "$PROBE"
+	# USER and GROUP ids, for a user naming herself (the wrapped value is
+	# her own) and for root (the wrapped value is root's or pbt_web's)
+	refuse 64 "user id" 80 "#4295026297" -- "$PROBE"
+	refuse 64 "user id" 80 "#18446744073709610617" -- "$PROBE"
+	refuse 64 "group id" 80 "pbt_alice:#4295026297" -- "$PROBE"
+	refuse 64 "group id" 80 "pbt_alice:#18446744073709610617" -- "$PROBE"
+	refuse 64 "group id" 80 "#59001:#4294967296" -- "$PROBE"
+	caller=root
+	refuse 64 "user id" 80 "#4294967296" -- "$PROBE"
+	refuse 64 "user id" 80 "#18446744073709551616" -- "$PROBE"
+	refuse 64 "user id" 80 "#4295026297" -- "$PROBE"
+	refuse 64 "group id" 80 "pbt_alice:#4294967296" -- "$PROBE"
+	refuse 64 "group id" 80 "pbt_alice:#18446744073709551616" -- "$PROBE"
+	refuse 64 "group id" 80 "pbt_alice:#4295026346" -- "$PROBE"
+	refuse 64 "bad SPEC" 4294967376 pbt_alice -- "$PROBE"
+	refuse 64 "backlog" --backlog 4294967303 80 pbt_alice -- "$PROBE"
+	cases_done
+}
+
+@test "everything after -- belongs to the command, options and '--' included" {
+	local -a args=(--dry-run -v --help --version --config /nonexistent --inetd --backlog 0
+		--check --list -- 80 pbt_bob -- "")
+	run as pbt_alice "$PB" 8081 -- printf '<%s>\n' "${args[@]}"
+	expect_status 0
+	[ "$output" = "$(printf '<%s>\n' "${args[@]}")" ] || fail "the command should get exactly its arguments"
+	run "$PB" 8081 pbt_alice -- printf '<%s>\n' "${args[@]}"
+	expect_status 0
+	[ "$output" = "$(printf '<%s>\n' "${args[@]}")" ] || fail "the command should get exactly its arguments (root)"
+	# and the socket, with portbind's own options left as they were
+	run as pbt_alice "$PB" 80 -- "$PROBE" --sleep 0
+	expect_status 0
+	[ "$(field env.LISTEN_FDS)" = 1 ] || fail "LISTEN_FDS"
+	expect_line "fd.3=socket cloexec=0 type=stream family=inet6 addr=:: port=80 listening=1"
+	expect_port_free 8081
+	expect_port_free 80
+}

@@ -338,3 +338,91 @@ T
 	[ "$output" = "portbind: user id #59999 has no passwd entry: name a GROUP too" ] ||
 		fail "expected the English message"
 }
+
+# Every loader variable of the C library's list for set-user-ID programs,
+# and the other variables that list holds, as a caller would set them.
+LOADER_VARS=(LD_PRELOAD=/nonexistent/pbt.so LD_LIBRARY_PATH=/nonexistent/lib
+	LD_AUDIT=/nonexistent/pbt-audit.so LD_BIND_NOW=1 LD_BIND_NOT=1
+	LD_DEBUG_OUTPUT=/nonexistent/pbt-debug LD_DYNAMIC_WEAK=1 LD_HWCAP_MASK=0
+	LD_ORIGIN_PATH=/nonexistent LD_PROFILE=pbt.so LD_PROFILE_OUTPUT=/nonexistent
+	LD_SHOW_AUXV=1 LD_USE_LOAD_BIAS=0 LD_ASSUME_KERNEL=9.9.9 LD_PBT_ANYTHING=1 LD_=1
+	GLIBC_TUNABLES=glibc.malloc.mmap_threshold=131072)
+UNSAFE_VARS=(TMPDIR=/nonexistent/tmp TZDIR=/nonexistent/zoneinfo LOCPATH=/nonexistent/locale
+	NLSPATH=/nonexistent/%N HOSTALIASES=/nonexistent/hosts RES_OPTIONS=debug)
+HARMLESS_VARS=(FOO=bar ld_preload=/lower/case XLD_PRELOAD=/not/a/loader/var LDX=1 GLIBC_OTHER=1)
+
+@test "a caller other than root: every LD_* variable, GLIBC_TUNABLES and the C library's unsafe ones are removed" {
+	run as pbt_alice "$ENVEXEC" "${LOADER_VARS[@]}" "${UNSAFE_VARS[@]}" "${HARMLESS_VARS[@]}" -- \
+		"$PB" 8080 -- "$ENVDUMP"
+	expect_status 0
+	local env v
+	env=$(dumped_env)
+	! grep -q '^LD_' <<<"$env" || fail "LD_* reached the command:" "$(grep '^LD_' <<<"$env")"
+	! grep -q '^GLIBC_TUNABLES=' <<<"$env" || fail "GLIBC_TUNABLES reached the command"
+	for v in "${UNSAFE_VARS[@]}"; do
+		! grep -q "^${v%%=*}=" <<<"$env" || fail "${v%%=*} reached the command"
+	done
+	for v in "${HARMLESS_VARS[@]}"; do
+		grep -qxF "$v" <<<"$env" || fail "$v should pass through"
+	done
+	grep -q '^LISTEN_FDS=1$' <<<"$env" || fail "LISTEN_FDS"
+	# the same for a user's grant of a listed port, and in --inetd mode
+	run as pbt_alice "$ENVEXEC" "${LOADER_VARS[@]}" "${UNSAFE_VARS[@]}" FOO=bar -- \
+		"$PB" --inetd 80 -- "$ENVDUMP"
+	expect_status 0
+	expect_env "FOO=bar"
+	expect_port_free 8080
+	expect_port_free 80
+}
+
+@test "a root caller's loader and unsafe variables pass through unchanged (root chose them)" {
+	# (LD_PRELOAD, LD_AUDIT, LD_PROFILE and LD_SHOW_AUXV would act on
+	# portbind and the command themselves; the others only name things)
+	local -a vars=(LD_LIBRARY_PATH=/nonexistent/lib LD_BIND_NOW=1 LD_DYNAMIC_WEAK=1
+		LD_PBT_ANYTHING=1 GLIBC_TUNABLES=glibc.malloc.mmap_threshold=131072 "${UNSAFE_VARS[@]}"
+		"${HARMLESS_VARS[@]}")
+	run "$ENVEXEC" "${vars[@]}" -- "$PB" --inetd 8080 pbt_alice -- "$ENVDUMP"
+	expect_status 0
+	expect_env "$(printf '%s\n' "${vars[@]}")"
+}
+
+@test "portbind never runs a shell: no /bin/sh for a file without #!, no shell syntax, no fork" {
+	local d=$BATS_FILE_TMPDIR/alice
+	install -d -m 0755 -o pbt_alice -g pbt_alice "$d"
+	# executable, but no #! line: execvp(3) would hand it to /bin/sh
+	printf 'touch %s/ran-by-sh\necho RAN-BY-SH\n' "$d" >"$d/noshebang"
+	chown pbt_alice "$d/noshebang"
+	chmod 0755 "$d/noshebang"
+	run as pbt_alice "$PB" 8080 -- "$d/noshebang"
+	expect_refused 126 "Exec format error"
+	[ ! -e "$d/ran-by-sh" ] || fail "a shell ran the file"
+	run "$PB" 8080 pbt_alice -- "$d/noshebang"
+	expect_refused 126 "Exec format error"
+	[ ! -e "$d/ran-by-sh" ] || fail "a shell ran the file"
+	# shell syntax in COMMAND is a file name, in the arguments just bytes
+	run -127 as pbt_alice "$PB" 8080 -- "touch $d/ran-by-sh; echo RAN-BY-SH"
+	expect_refused 127
+	run as pbt_alice "$PB" 8080 -- printf '%s\n' "\$(touch $d/ran-by-sh)" "\`touch $d/ran-by-sh\`" \
+		"; touch $d/ran-by-sh" '*' '$HOME'
+	expect_status 0
+	[ "$output" = "\$(touch $d/ran-by-sh)
+\`touch $d/ran-by-sh\`
+; touch $d/ran-by-sh
+*
+\$HOME" ] || fail "the arguments should arrive as given"
+	[ ! -e "$d/ran-by-sh" ] || fail "a shell ran the arguments"
+	# traced (root, so the setuid exec stays): after its own exec, the
+	# only exec is the command's, and portbind never forks
+	if command -v strace >/dev/null; then
+		local t=$BATS_TEST_TMPDIR/trace
+		strace -f -qq -o "$t" -e trace=execve,execveat,fork,vfork,clone,clone3 \
+			"$PB" 8080 pbt_alice -- "$PROBE" >/dev/null
+		grep -q "execve(\"$PB\"" "$t" || fail "no exec of portbind traced: $(cat "$t")"
+		local calls
+		calls=$(grep -v "execve(\"$PB\"" "$t" | grep -E 'exec|fork|clone' | grep -v ' = -1 ')
+		[ "$(grep -c . <<<"$calls")" = 1 ] && grep -qE "^[0-9]+ +execve(at)?\(" <<<"$calls" ||
+			fail "expected one exec, of the command, and nothing else:" "$calls"
+		! grep -q '/sh"' "$t" || fail "a shell was executed: $(cat "$t")"
+	fi
+	expect_port_free 8080
+}

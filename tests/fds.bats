@@ -439,3 +439,78 @@ expect_ok_or_71() {
 	run bash -c 'ulimit -u 0; exec "$@"' _ "$PB" 80 pbt_alice -- "$PROBE"
 	expect_ok_or_71 1
 }
+
+# One run under RLIMIT_AS of $2 KiB (soft and hard: ulimit -v) by $1 (alice
+# or root naming pbt_alice), granting 80 and 443: status, output.
+as_run() {
+	status=0
+	if [ "$1" = root ]; then
+		output=$(bash -c 'ulimit -v "$0"; exec "$@"' "$2" "$PB" 80,443 pbt_alice -- "$PROBE" 2>&1) || status=$?
+	else
+		output=$(as pbt_alice bash -c 'ulimit -v "$0"; exec "$@"' "$2" "$PB" 80,443 -- "$PROBE" 2>&1) || status=$?
+	fi
+}
+
+# Which way a run under a tiny address-space limit ended, or "BAD: ...":
+#   full     the command ran fully dropped, with both sockets
+#   71       portbind refused, one "portbind: " line
+#   loader   the dynamic loader of portbind or of the command could not map
+#            or set up the process (127, one line), or crashed doing so
+#            (SIGSEGV, no output: glibc's init_tls takes no failure of
+#            its first allocation)
+#   command  the command itself (the probe) ran out of memory after the
+#            exec: one "probe: " line
+as_outcome() {
+	local lines
+	lines=$(grep -c . <<<"$output")
+	if [ "$status" = 0 ]; then
+		if [ "$(field uid)" = 59001,59001,59001 ] && [ "$(field cap_prm)" = 0000000000000000 ] &&
+			[ "$(field cap_bnd)" = 0000000000000000 ] && [ "$(field no_new_privs)" = 1 ] &&
+			[ "$(field setuid0)" = fail ] && [ "$(field fds)" = 0,1,2,3,4 ]; then
+			echo full
+		else
+			echo "BAD: ran, but not fully dropped with both sockets"
+		fi
+	elif [ "$status" = 71 ] && [ "$lines" = 1 ] && [[ $output == "portbind: "* ]]; then
+		echo 71
+	elif [ "$status" = 127 ] && [ "$lines" = 1 ] &&
+		grep -qE 'error while loading shared libraries|cannot allocate TLS|cannot allocate memory' <<<"$output"; then
+		echo loader
+	elif [ "$status" = 139 ] && [ -z "$output" ]; then
+		echo loader
+	elif [ "$status" = 1 ] && [ "$lines" = 1 ] && [[ $output == "probe: "* ]]; then
+		echo command
+	else
+		echo "BAD: status $status, $lines line(s)"
+	fi
+}
+
+@test "tiny address-space limits (ulimit -v): a full run, 71 or the loader's error; nothing bound, never half-dropped" {
+	local who v lo ok outcome seen bad=()
+	for who in alice root; do
+		# the smallest limit (in steps of 512 KiB) under which it all works
+		ok=
+		for ((v = 512; v <= 262144; v += 512)); do
+			as_run "$who" "$v"
+			[ "$(as_outcome)" = full ] && { ok=$v; break; }
+		done
+		[ -n "$ok" ] || fail "$who: no run worked under any limit up to 256 MiB"
+		# every limit from 1 MiB below that up to it, in steps of 16 KiB:
+		# that is where each allocation in turn is the first to fail
+		lo=$((ok > 1536 ? ok - 1024 : 512))
+		seen=
+		for ((v = lo; v <= ok; v += 16)); do
+			as_run "$who" "$v"
+			outcome=$(as_outcome)
+			case $outcome in
+			BAD*) bad+=("$who, ulimit -v $v: $outcome: $output") ;;
+			*) [[ " $seen " == *" $outcome "* ]] || seen+=" $outcome" ;;
+			esac
+			expect_unbound 80
+			expect_unbound 443
+		done
+		echo "# $who: everything works from $ok KiB; below it:$seen" >&3
+	done
+	status='' output=''
+	[ ${#bad[@]} -eq 0 ] || fail "${bad[@]}"
+}

@@ -237,3 +237,115 @@ sorted() {
 	[ "$(field env.LISTEN_FDNAMES)" = bobs ] || fail "LISTEN_FDNAMES"
 	expect_port_free 9000
 }
+
+# Run the bash script $1 in a private mount namespace where /etc/passwd,
+# /etc/group and /etc/nsswitch.conf are the files $BATS_TEST_TMPDIR/db/*
+# (copies of the real ones unless the test changed them first), with PB,
+# PROBE and "$@" after the script. Callers inside use numeric ids.
+with_db() {
+	local script=$1
+	shift
+	PB=$PB PROBE=$PROBE DB=$BATS_TEST_TMPDIR/db unshare -m -- bash -c '
+		set -e
+		for f in passwd group nsswitch.conf; do
+			mount --bind "$DB/$f" "/etc/$f"
+		done
+		set +e
+		eval "$1"' _ "$script" "$@"
+}
+
+db_copy() {
+	mkdir -p "$BATS_TEST_TMPDIR/db"
+	cp /etc/passwd /etc/group /etc/nsswitch.conf "$BATS_TEST_TMPDIR/db/"
+	chmod 0644 "$BATS_TEST_TMPDIR/db/"*
+}
+
+# pbt_alice as the kernel knows her, whatever the databases say.
+ALICE='setpriv --reuid=59001 --regid=59001 --groups=59001,59050 --'
+
+@test "aliases of uid 0, and of pbt_alice with another primary group, are other identities" {
+	db_copy
+	cat >>"$BATS_TEST_TMPDIR/db/passwd" <<'P'
+pbt_toor:x:0:0:uid 0 alias:/nonexistent:/usr/sbin/nologin
+pbt_alias:x:59001:59050:alice with another primary group:/nonexistent:/usr/sbin/nologin
+pbt_alice2:x:59001:59001:alice under another name:/nonexistent:/usr/sbin/nologin
+P
+	echo 'pbt_wheel0:x:0:pbt_alice' >>"$BATS_TEST_TMPDIR/db/group"
+	local who
+	for who in pbt_toor pbt_toor:pbt_alice pbt_alice:pbt_wheel0 '#0:pbt_alice'; do
+		echo "pbt_alice names $who"
+		run with_db "$ALICE"' "$PB" 8080 "$2" -- "$PROBE"' "$who"
+		expect_refused 77 "only root may"
+	done
+	# same uid, but not her primary group: the documented rule is "same
+	# uid, same primary gid"
+	echo "pbt_alice names pbt_alias"
+	run with_db "$ALICE"' "$PB" 8080 pbt_alias -- "$PROBE"'
+	expect_refused 77 "only root may"
+	for who in pbt_toor pbt_toor:pbt_web; do
+		echo "root names $who"
+		run with_db '"$PB" 8080 "$2" -- "$PROBE"' "$who"
+		expect_refused 77 "uid 0"
+	done
+	# a name with her own uid and primary gid is herself: her kernel groups
+	run with_db "$ALICE"' "$PB" 8080 pbt_alice2 -- "$PROBE"'
+	expect_ident 59001 59001 59001,59050
+	expect_port_free 8080
+}
+
+@test "lookup failures are errors, never uid 0 or membership of every group" {
+	db_copy
+	table <<'T'
+[bygid]
+port = 8444
+gid = 59050
+[byuid]
+port = 9000
+uid = 59001
+T
+	# no passwd or group service at all: every lookup fails
+	printf 'passwd: pbtnosuchservice\ngroup: pbtnosuchservice\nshadow: files\n' \
+		>"$BATS_TEST_TMPDIR/db/nsswitch.conf"
+	run with_db '"$PB" 8444 pbt_alice -- "$PROBE"'
+	expect_refused 67 "unknown user"
+	run with_db '"$PB" 8444 pbt_alice:pbt_web -- "$PROBE"'
+	expect_refused 67 "unknown user"
+	run with_db '"$PB" 8444 "#59001:pbt_web" -- "$PROBE"'
+	expect_refused 67 "unknown group"
+	# root naming ids: that gid only, no group from a database that failed
+	run with_db '"$PB" 8444 "#59001:#59001" -- "$PROBE"'
+	expect_refused 77 "permission denied"
+	run with_db '"$PB" 9000 "#59001:#59001" -- "$PROBE"'
+	expect_ident 59001 59001 59001
+	# pbt_alice herself: decided on her kernel ids and groups alone
+	run with_db "$ALICE"' "$PB" 8444 -- "$PROBE"'
+	expect_ident 59001 59001 59001,59050
+	run with_db "$ALICE"' "$PB" 8080 pbt_alice -- "$PROBE"'
+	expect_refused 67 "unknown user"
+	# a table naming users or groups cannot be resolved: rejected whole
+	table <<'T'
+[web]
+port = 8444
+group = pbt_web
+T
+	run with_db "$ALICE"' "$PB" 8444 -- "$PROBE"'
+	expect_refused 78
+	run with_db '"$PB" --check'
+	expect_status 78
+	expect_line "unknown group 'pbt_web'"
+	# an empty group file: pbt_carol's groups are her primary one only
+	cp /etc/nsswitch.conf "$BATS_TEST_TMPDIR/db/nsswitch.conf"
+	: >"$BATS_TEST_TMPDIR/db/group"
+	table <<'T'
+[bygid]
+port = 8444
+gid = 59050
+T
+	run with_db '"$PB" 8444 pbt_carol -- "$PROBE"'
+	expect_refused 77 "permission denied"
+	run with_db '"$PB" 8080 pbt_carol -- "$PROBE"'
+	expect_ident 59003 59003 59003
+	expect_port_free 8444
+	expect_port_free 9000
+	expect_port_free 8080
+}

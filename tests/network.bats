@@ -3,7 +3,97 @@
 # stack, several at once, inetd mode, bind failures.
 load lib
 
+setup_file() {
+	local d=$BATS_FILE_TMPDIR
+	while [ "$d" != / ]; do
+		[ "$(stat -c %u "$d")" != 0 ] || [ $((0$(stat -c %a "$d") & 1)) = 1 ] || chmod o+x "$d"
+		d=$(dirname "$d")
+	done
+	# sockopts FD: for the socket on FD and for a new socket of the same
+	# family and type made by the caller itself, tries options that need
+	# privilege (CAP_NET_ADMIN or CAP_NET_RAW) and a few that do not:
+	#   opt.NAME=<result on FD> own=<result on its own socket>
+	# each result "ok" or the errno name; then connect=<result> of FD to
+	# 127.0.0.1:9 (or [::1]:9), which for a TCP socket would make it a
+	# client from its privileged port.
+	cat >"$BATS_FILE_TMPDIR/sockopts.c" <<'C'
+#define _GNU_SOURCE
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+static const char *try(int fd, int level, int opt, const void *v, socklen_t len)
+{
+	return setsockopt(fd, level, opt, v, len) == 0 ? "ok" : strerrorname_np(errno);
+}
+
+int main(int argc, char **argv)
+{
+	int fd = argc > 1 ? atoi(argv[1]) : 3, type, own, one = 1, seven = 7, big = 1 << 22;
+	socklen_t len = sizeof(type);
+	struct sockaddr_storage ss;
+	socklen_t sl = sizeof(ss);
+	struct {
+		const char *name;
+		int level, opt;
+		const void *v;
+		socklen_t len;
+	} o[] = {
+		{ "SO_MARK", SOL_SOCKET, SO_MARK, &one, sizeof(one) },
+		{ "SO_PRIORITY_7", SOL_SOCKET, SO_PRIORITY, &seven, sizeof(seven) },
+		{ "SO_RCVBUFFORCE", SOL_SOCKET, SO_RCVBUFFORCE, &big, sizeof(big) },
+		{ "SO_SNDBUFFORCE", SOL_SOCKET, SO_SNDBUFFORCE, &big, sizeof(big) },
+		{ "SO_DEBUG", SOL_SOCKET, SO_DEBUG, &one, sizeof(one) },
+		{ "IP_TRANSPARENT", SOL_IP, IP_TRANSPARENT, &one, sizeof(one) },
+		{ "IPV6_TRANSPARENT", SOL_IPV6, IPV6_TRANSPARENT, &one, sizeof(one) },
+		{ "SO_BINDTODEVICE", SOL_SOCKET, SO_BINDTODEVICE, "lo", 3 },
+		{ "IP_FREEBIND", SOL_IP, IP_FREEBIND, &one, sizeof(one) },
+		{ "SO_KEEPALIVE", SOL_SOCKET, SO_KEEPALIVE, &one, sizeof(one) },
+	};
+
+	if (getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &len) != 0 ||
+	    getsockname(fd, (struct sockaddr *)&ss, &sl) != 0) {
+		perror("sockopts: fd");
+		return 2;
+	}
+	own = socket(ss.ss_family, type, 0);
+	if (own < 0) {
+		perror("sockopts: socket");
+		return 2;
+	}
+	for (size_t i = 0; i < sizeof(o) / sizeof(o[0]); i++) {
+		if ((o[i].level == SOL_IP && ss.ss_family != AF_INET) ||
+		    (o[i].level == SOL_IPV6 && ss.ss_family != AF_INET6))
+			continue;
+		printf("opt.%s=%s", o[i].name, try(fd, o[i].level, o[i].opt, o[i].v, o[i].len));
+		printf(" own=%s\n", try(own, o[i].level, o[i].opt, o[i].v, o[i].len));
+	}
+	if (ss.ss_family == AF_INET6) {
+		struct sockaddr_in6 to = { .sin6_family = AF_INET6, .sin6_port = htons(9) };
+		to.sin6_addr = in6addr_loopback;
+		printf("connect=%s\n", connect(fd, (struct sockaddr *)&to, sizeof(to)) == 0 ? "ok"
+				       : strerrorname_np(errno));
+	} else {
+		struct sockaddr_in to = { .sin_family = AF_INET, .sin_port = htons(9) };
+		to.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+		printf("connect=%s\n", connect(fd, (struct sockaddr *)&to, sizeof(to)) == 0 ? "ok"
+				       : strerrorname_np(errno));
+	}
+	printf("uid=%u\n", (unsigned)getuid());
+	return 0;
+}
+C
+	cc -O2 -Wall -o "$BATS_FILE_TMPDIR/sockopts" "$BATS_FILE_TMPDIR/sockopts.c"
+	chmod 0755 "$BATS_FILE_TMPDIR/sockopts"
+}
+
 setup() {
+	SOCKOPTS=$BATS_FILE_TMPDIR/sockopts
 	table <<'T'
 [web]
 port = 80 443
@@ -450,4 +540,58 @@ expect_socket() {
 	set_sysctl net.ipv4.ip_unprivileged_port_start 1024
 	run as pbt_alice "$PB" 81 -- "$PROBE"
 	expect_refused 77
+}
+
+# The options that need privilege fail on a granted socket with EPERM or
+# EACCES, and every option does on it exactly what it does on a socket the
+# command made itself.
+expect_no_privileged_option() {
+	expect_status 0
+	[ "$(field uid)" = 59001 ] || fail "the command should run as pbt_alice"
+	local line name got own n=0
+	while IFS= read -r line; do
+		[[ $line == opt.* ]] || continue
+		n=$((n + 1))
+		name=${line%%=*} name=${name#opt.}
+		got=${line#*=} got=${got%% *}
+		own=${line##* own=}
+		[ "$got" = "$own" ] || fail "$name on the granted socket: $got, on its own socket: $own"
+		case $name in
+		SO_MARK | SO_PRIORITY_7 | SO_RCVBUFFORCE | SO_SNDBUFFORCE | SO_DEBUG | IP_TRANSPARENT | IPV6_TRANSPARENT)
+			[ "$got" = EPERM ] || [ "$got" = EACCES ] || fail "$name should need privilege: $got" ;;
+		esac
+	done <<<"$output"
+	[ "$n" -ge 8 ] || fail "too few options tried"
+}
+
+@test "no privileged socket option on a granted socket: SO_MARK, IP(V6)_TRANSPARENT, SO_PRIORITY 7, *BUFFORCE, SO_DEBUG" {
+	local spec
+	for spec in 80 127.0.0.1:80 '[::1]:443' 53/udp 127.0.0.1:53/udp '[::]:53/udp'; do
+		echo "SPEC $spec"
+		run as pbt_alice "$PB" "$spec" -- "$SOCKOPTS" 3
+		expect_no_privileged_option
+		run "$PB" "$spec" pbt_alice -- "$SOCKOPTS" 3
+		expect_no_privileged_option
+	done
+	run as pbt_alice "$PB" --inetd 127.0.0.1:80 -- "$SOCKOPTS" 0
+	expect_no_privileged_option
+	expect_unbound 80
+	expect_unbound 53
+}
+
+@test "a granted TCP socket cannot be used as a client from its port: it is listening, connect fails" {
+	local spec
+	for spec in 80 127.0.0.1:80 '[::1]:80' '[::]:443' 0.0.0.0:443; do
+		echo "SPEC $spec"
+		run as pbt_alice "$PB" "$spec" -- "$SOCKOPTS" 3
+		expect_status 0
+		[ "$(field connect)" = EISCONN ] || [ "$(field connect)" = EINVAL ] ||
+			fail "connect() on the granted socket: $(field connect)"
+	done
+	run as pbt_alice "$PB" --inetd 80 -- "$SOCKOPTS" 0
+	expect_status 0
+	[ "$(field connect)" = EISCONN ] || [ "$(field connect)" = EINVAL ] ||
+		fail "connect() on the granted socket: $(field connect)"
+	expect_unbound 80
+	expect_unbound 443
 }

@@ -6,7 +6,197 @@
 # terminal of a root caller, and a missing syslog.
 load lib
 
+setup_file() {
+	local d=$BATS_FILE_TMPDIR
+	while [ "$d" != / ]; do
+		[ "$(stat -c %u "$d")" != 0 ] || [ $((0$(stat -c %a "$d") & 1)) = 1 ] || chmod o+x "$d"
+		d=$(dirname "$d")
+	done
+	cat >"$BATS_FILE_TMPDIR/hold.c" <<'C'
+/* hold FD SIG [TRACER ARG...] -- PROGRAM [ARG...]
+ * Runs PROGRAM with fd FD on a full pipe that nobody reads, waits until it
+ * sleeps there (blocked writing), then reports what its caller can do to
+ * it: its ids in /proc/PID/status, ptrace attach and seize, reading
+ * /proc/PID/{environ,mem,auxv,stack,syscall,fd,exe}, and TRACER (with
+ * @PID@ replaced, e.g. strace -p @PID@) run to its end. Then sends SIG and
+ * reports how PROGRAM ended: end=signal:N core=0|1 (the kernel's "core
+ * dumped" bit), or end=exit:N. */
+#define _GNU_SOURCE
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ptrace.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+static const char *err(int ok) { return ok ? "ok" : strerrorname_np(errno); }
+
+static char state(pid_t pid)
+{
+	char path[64], buf[512], *p;
+	FILE *f;
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	if (!(f = fopen(path, "re")))
+		return '?';
+	p = fgets(buf, sizeof(buf), f);
+	fclose(f);
+	if (!p || !(p = strrchr(buf, ')')))
+		return '?';
+	return p[2];
+}
+
+static void status_line(pid_t pid, const char *key)
+{
+	char path[64], buf[512];
+	FILE *f;
+	snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
+	if (!(f = fopen(path, "re"))) {
+		printf("%s=%s\n", key, strerrorname_np(errno));
+		return;
+	}
+	while (fgets(buf, sizeof(buf), f))
+		if (strncmp(buf, key, strlen(key)) == 0 && buf[strlen(key)] == ':') {
+			char *v = buf + strlen(key) + 1;
+			v += strspn(v, " \t");
+			v[strcspn(v, "\n")] = '\0';
+			for (char *c = v; *c; c++)
+				if (*c == '\t')
+					*c = ',';
+			printf("%s=%s\n", key, v);
+		}
+	fclose(f);
+}
+
+int main(int argc, char **argv)
+{
+	int p[2], fd, sig, st, ok, k = 3;
+	pid_t pid;
+	char path[64], buf[64];
+
+	while (k < argc && strcmp(argv[k], "--") != 0)
+		k++;
+	if (argc < 4 || k + 1 >= argc) {
+		fprintf(stderr, "usage: hold FD SIG [TRACER...] -- PROGRAM [ARG...]\n");
+		return 2;
+	}
+	fd = atoi(argv[1]);
+	sig = atoi(argv[2]);
+	if (pipe2(p, O_CLOEXEC) != 0)
+		return 2;
+	fcntl(p[1], F_SETPIPE_SZ, 4096);
+	fcntl(p[1], F_SETFL, O_NONBLOCK);
+	memset(buf, 'x', sizeof(buf));
+	while (write(p[1], buf, sizeof(buf)) > 0)
+		;
+	fcntl(p[1], F_SETFL, 0);
+	fflush(stdout);
+	pid = fork();
+	if (pid == 0) {
+		if (dup2(p[1], fd) != fd)
+			_exit(2);
+		execv(argv[k + 1], argv + k + 1);
+		_exit(127);
+	}
+	close(p[1]);
+	/* Asleep in 20 looks in a row, 10 ms apart: blocked on the pipe. */
+	for (int i = 0, n = 0; n < 20; i++) {
+		struct timespec ts = { 0, 10000000 };
+		if (i > 500) {
+			printf("blocked=no state=%c\n", state(pid));
+			kill(pid, SIGKILL);
+			return 1;
+		}
+		if (waitpid(pid, &st, WNOHANG) == pid) {
+			printf("blocked=no exited=%d\n", st);
+			return 1;
+		}
+		n = state(pid) == 'S' ? n + 1 : 0;
+		nanosleep(&ts, NULL);
+	}
+	printf("blocked=yes\npid=%d\n", (int)pid);
+	status_line(pid, "Uid");
+	status_line(pid, "Gid");
+	status_line(pid, "CapEff");
+	ok = ptrace(PTRACE_ATTACH, pid, 0, 0) == 0;
+	printf("ptrace_attach=%s\n", err(ok));
+	if (ok) {
+		waitpid(pid, &st, __WALL);
+		ptrace(PTRACE_DETACH, pid, 0, 0);
+	}
+	ok = ptrace(PTRACE_SEIZE, pid, 0, 0) == 0;
+	printf("ptrace_seize=%s\n", err(ok));
+	if (ok) {
+		ptrace(PTRACE_INTERRUPT, pid, 0, 0);
+		waitpid(pid, &st, __WALL);
+		ptrace(PTRACE_DETACH, pid, 0, 0);
+	}
+	{
+		static const char *const files[] = { "environ", "mem", "auxv", "stack", "syscall" };
+		for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
+			snprintf(path, sizeof(path), "/proc/%d/%s", (int)pid, files[i]);
+			fd = open(path, O_RDONLY | O_CLOEXEC);
+			ok = fd >= 0 && read(fd, buf, sizeof(buf)) >= 0;
+			printf("read_%s=%s\n", files[i], err(ok));
+			if (fd >= 0)
+				close(fd);
+		}
+	}
+	snprintf(path, sizeof(path), "/proc/%d/fd", (int)pid);
+	{
+		DIR *d = opendir(path);
+		printf("list_fd=%s\n", err(d != NULL));
+		if (d)
+			closedir(d);
+	}
+	snprintf(path, sizeof(path), "/proc/%d/exe", (int)pid);
+	{
+		char t[4096];
+		printf("readlink_exe=%s\n", err(readlink(path, t, sizeof(t)) >= 0));
+	}
+	if (k > 3) {
+		/* TRACER with @PID@ replaced: e.g. strace -p @PID@ */
+		pid_t t;
+		char num[16];
+		snprintf(num, sizeof(num), "%d", (int)pid);
+		for (int i = 3; i < k; i++)
+			if (strcmp(argv[i], "@PID@") == 0)
+				argv[i] = num;
+		argv[k] = NULL;
+		fflush(stdout);
+		t = fork();
+		if (t == 0) {
+			int null = open("/dev/null", O_WRONLY);
+			dup2(null, 1);
+			dup2(null, 2);
+			execvp(argv[3], argv + 3);
+			_exit(127);
+		}
+		waitpid(t, &st, 0);
+		printf("tracer_exit=%d\n", WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st));
+		printf("tracer_state=%c\n", state(pid));
+	}
+	fflush(stdout);
+	kill(pid, sig);
+	if (waitpid(pid, &st, 0) != pid)
+		return 2;
+	if (WIFSIGNALED(st))
+		printf("end=signal:%d core=%d\n", WTERMSIG(st), WCOREDUMP(st) ? 1 : 0);
+	else
+		printf("end=exit:%d core=0\n", WEXITSTATUS(st));
+	return 0;
+}
+C
+	cc -O2 -Wall -o "$BATS_FILE_TMPDIR/hold" "$BATS_FILE_TMPDIR/hold.c"
+	chmod 0755 "$BATS_FILE_TMPDIR/hold"
+}
+
 setup() {
+	HOLD=$BATS_FILE_TMPDIR/hold
 	table <<'T'
 [web]
 port = 80 443
@@ -307,4 +497,68 @@ expect_both_ran() {
 	expect_both_ran
 	run with_private_dev 'touch /dev/log; mount --bind /dev/null /dev/log; '"$BOTH_RUNS"
 	expect_both_ran
+}
+
+# pbt_alice holds portbind (or, for the control, any program of hers) on a
+# full pipe: `hold FD SIG [TRACER...] -- "$@"` as her, with core dumps
+# unlimited, in a directory of hers ($CWD) where a core file would land.
+# TRACER is strace -p (when installed), except for the control ($3 not
+# portbind), which ptrace_attach=ok already shows traceable.
+held() {
+	local fd=$1 sig=$2
+	shift 2
+	local -a tracer=()
+	[ "$1" = "$PB" ] && command -v strace >/dev/null && tracer=(timeout 5 strace -p @PID@)
+	run setpriv --reuid=pbt_alice --regid=pbt_alice --init-groups -- bash -c \
+		'cd "$0" && ulimit -c unlimited && exec "$@"' "$CWD" "$HOLD" "$fd" "$sig" "${tracer[@]}" -- "$@"
+}
+
+@test "no ptrace, /proc or core dump window while portbind holds root: the caller blocks it mid-run and tries" {
+	local pattern
+	pattern=$(cat /proc/sys/kernel/core_pattern)
+	CWD=$(reachable_dir cwd)
+	chown pbt_alice "$CWD"
+	# Control: a program of pbt_alice's own, held the same way, is open to
+	# her, and dumps core on SIGSEGV where core dumps go to a file.
+	held 1 11 /bin/cat /dev/zero
+	expect_line "blocked=yes"
+	expect_line "ptrace_attach=ok"
+	expect_line "read_environ=ok"
+	expect_line "end=signal:11"
+	if [[ $pattern != "|"* ]] && [ -n "$pattern" ]; then
+		expect_line "core=1"
+		[ -n "$(ls -A "$CWD")" ] || fail "control: no core file in $CWD (core_pattern $pattern)"
+	else
+		echo "# core_pattern '$pattern': the control's core is not a file here" >&3
+	fi
+	rm -rf "${CWD:?}"/*
+	# portbind blocked writing, while it holds root: a grant explained by
+	# --dry-run (at exit, flushing stdout), a denial explained by -v on
+	# stderr, --list, --check, and a usage error (before anything else).
+	local -a ways=("1 11 --dry-run 80 -- $PROBE" "2 3 -v 81 -- $PROBE" "1 11 --list"
+		"1 3 --check" "2 11 0 -- $PROBE")
+	local w fd sig k
+	for w in "${ways[@]}"; do
+		read -r fd sig k <<<"$w"
+		echo "holding portbind $k on fd $fd, then signal $sig"
+		# shellcheck disable=SC2086
+		held "$fd" "$sig" "$PB" $k
+		expect_line "blocked=yes"
+		[ "$(field Uid)" = 59001,0,0,0 ] || fail "portbind should be held with euid 0 ($k)"
+		expect_line "ptrace_attach=EPERM"
+		expect_line "ptrace_seize=EPERM"
+		for f in environ mem auxv stack syscall; do
+			[ "$(field "read_$f")" != ok ] || fail "/proc/PID/$f readable by the caller ($k)"
+		done
+		[ "$(field list_fd)" != ok ] || fail "/proc/PID/fd listable by the caller ($k)"
+		[ "$(field readlink_exe)" != ok ] || fail "/proc/PID/exe readable by the caller ($k)"
+		if command -v strace >/dev/null; then
+			[ "$(field tracer_exit)" != 0 ] || fail "strace -p attached ($k)"
+			[ "$(field tracer_state)" = S ] || fail "portbind not left as it was after strace -p ($k)"
+		fi
+		expect_line "end=signal:$sig core=0"
+		[ -z "$(ls -A "$CWD")" ] || fail "a core file appeared: $(ls -A "$CWD") ($k)"
+	done
+	[ "$(cat /proc/sys/kernel/core_pattern)" = "$pattern" ] || fail "core_pattern changed"
+	expect_unbound 80
 }

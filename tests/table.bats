@@ -843,3 +843,117 @@ T
 		[ "$output" = "portbind: table OK: 2 sections in 1 files" ] ||
 		fail "expected 'portbind: table OK: 2 section(s) in 1 file(s)'"
 }
+
+@test "numbers that wrap 16, 32 or 64 bits are errors in every numeric key" {
+	# a parser that wraps would read 80, 59001 (alice) or 59050 (pbt_web)
+	printf '[web]\nport = 65616\nuser = pbt_alice\n' | bad 2 "port" "port = 2^16+80"
+	printf '[web]\nport = 18446744073709551696\nuser = pbt_alice\n' | bad 2 "port" "port = 2^64+80"
+	printf '[web]\nport = 79-65616\nuser = pbt_alice\n' | bad 2 "port" "port = 79-(2^16+80)"
+	printf '[web]\nport = 4294967376-4294967377\nuser = pbt_alice\n' | bad 2 "port" "port = a range above 2^32"
+	printf '[web]\nport = 80\nuid = 18446744073709610617\n' | bad 3 "uid" "uid = 2^64+59001"
+	printf '[web]\nport = 80\nuid = 59000-4295026297\n' | bad 3 "uid" "uid = 59000-(2^32+59001)"
+	printf '[web]\nport = 80\ngid = 4294967296\n' | bad 3 "gid" "gid = 2^32"
+	printf '[web]\nport = 80\ngid = 4295026346\n' | bad 3 "gid" "gid = 2^32+59050"
+	printf '[web]\nport = 80\ngid = 18446744073709610666\n' | bad 3 "gid" "gid = 2^64+59050"
+	printf '[web]\nport = 80\ngid = 1-4294967296\n' | bad 3 "gid" "gid = 1-2^32"
+	cases_done
+}
+
+# mksock PATH: a Unix socket file at PATH, owned by root, mode 0644.
+mksock() {
+	perl -MIO::Socket::UNIX -e 'IO::Socket::UNIX->new(Type => SOCK_STREAM(), Local => $ARGV[0],
+		Listen => 1) or die "$!\n"' "$1"
+	chmod 0644 "$1"
+}
+
+@test "device nodes and sockets where a table file or directory is expected reject the table" {
+	local conf=$ETC/portbind.conf f=$ETC/portbind.d/x.conf
+	# /dev/zero's device as portbind.conf: never read (it would not end)
+	rm -f "$conf"
+	mknod -m 0644 "$conf" c 1 5
+	expect_files_rejected "$conf"
+	rm -f "$conf"
+	mknod -m 0644 "$conf" c 1 3
+	expect_files_rejected "$conf"
+	rm -f "$conf"
+	mknod -m 0644 "$conf" b 7 0
+	expect_files_rejected "$conf"
+	rm -f "$conf"
+	mksock "$conf"
+	expect_files_rejected "$conf"
+	rm -f "$conf"
+	table </dev/null
+	# the same as a drop-in
+	mknod -m 0644 "$f" c 1 5
+	expect_files_rejected "$f"
+	rm -f "$f"
+	mknod -m 0644 "$f" b 7 0
+	expect_files_rejected "$f"
+	rm -f "$f"
+	mksock "$f"
+	expect_files_rejected "$f"
+	rm -f "$f"
+	expect_files_ok
+	# and as portbind.d itself
+	rm -rf "$ETC/portbind.d"
+	mknod -m 0755 "$ETC/portbind.d" c 1 3
+	expect_files_rejected "$ETC/portbind.d"
+	rm -f "$ETC/portbind.d"
+	mksock "$ETC/portbind.d"
+	expect_files_rejected "$ETC/portbind.d"
+	rm -f "$ETC/portbind.d"
+	# a draft that is a device or a socket: refused, no hang
+	mknod -m 0644 "$DRAFTS/zero.conf" c 1 5
+	mksock "$DRAFTS/sock.conf"
+	run as pbt_alice timeout 5 "$PB" --check "$DRAFTS/zero.conf"
+	expect_status 78
+	run as pbt_alice timeout 5 "$PB" --check "$DRAFTS/sock.conf"
+	expect_status 78
+}
+
+@test "odd portbind.d names never reach a terminal raw: no control byte, no extra line" {
+	local d=$ETC/portbind.d n
+	for n in $'a\nportbind: table OK.conf' $'\033]0;pwned\007.conf' $'\033[2J\033[H.conf' \
+		$'x\x9b31m.conf' $'x\rportbind: table OK.conf' '%n%s%n.conf' $'a\tb.conf'; do
+		printf '[z]\nport = 9002\nuser = pbt_bob\n' >"$d/$n"
+		chmod 0644 "$d/$n"
+		run timeout 5 "$PB" --check
+		[ "$status" -eq 78 ] || fail "name $(printf %q "$n") accepted"
+		[ "$(grep -c . <<<"$output")" -eq 2 ] || fail "name $(printf %q "$n"): expected 2 lines"
+		! LC_ALL=C grep -q '[^[:print:]]' <<<"$output" || fail "name $(printf %q "$n"): a raw control byte"
+		expect_no_line "table OK"
+		run as pbt_alice timeout 5 "$PB" 80 -- "$PROBE"
+		expect_refused 78
+		! LC_ALL=C grep -q '[^[:print:]]' <<<"$output" || fail "name $(printf %q "$n"): a raw control byte"
+		rm -f "$d/$n"
+	done
+	expect_files_ok
+}
+
+@test "a pinned program that is a script: 126 with one line, the script never runs, nothing bound" {
+	local s=$PROGDIR/pbt-tbl-script
+	printf '#!/bin/sh\necho SCRIPT-RAN\n' >"$s"
+	chown root:root "$s"
+	chmod 0755 "$s"
+	table <<T
+[web]
+port = 80
+user = pbt_alice
+[script]
+port = 87
+program = $s
+user = pbt_alice
+T
+	run as pbt_alice "$PB" 87 -- "$s"
+	expect_refused 126 "script"
+	expect_no_line "SCRIPT-RAN"
+	run "$PB" 87 pbt_alice -- "$s"
+	expect_refused 126 "script"
+	expect_no_line "SCRIPT-RAN"
+	expect_port_free 87
+	# the same script on a port without a pin runs (it is executable)
+	run as pbt_alice "$PB" 8087 -- "$s"
+	expect_status 0
+	[ "$output" = SCRIPT-RAN ] || fail "the unpinned script should run"
+	expect_port_free 8087
+}

@@ -106,7 +106,9 @@ void ident_target(struct ident *id, const struct ident *caller, const char *user
 	struct passwd *pw;
 
 	if (caller->uid != 0) {
-		if (user && lookup_user(user, &pw) != caller->uid)
+		/* An alias (same uid, other primary group) is another identity. */
+		if (user && (lookup_user(user, &pw) != caller->uid ||
+			     (!group && pw && pw->pw_gid != caller->gid)))
 			die(EXIT_DENIED, "only root may run a command as another user");
 		if (group && lookup_group(group) != caller->gid)
 			die(EXIT_DENIED, "only root may run a command as another group");

@@ -65,6 +65,8 @@ static void load_file(struct table *t, int dirfd, const char *name, const char *
 			table_parse(t, shown, buf, len);
 	}
 	free(buf);
+	t->file = shown;
+	t->line = 0;
 	if (close(fd) != 0)
 		table_error(t, "close: %s", strerror(errno));
 }

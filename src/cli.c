@@ -112,8 +112,10 @@ static int parse_user(struct cli *c, const char *arg, char *err, size_t errsize)
 	char *colon;
 
 	c->user = strdup(arg);
-	if (!c->user)
-		return fail(err, errsize, "out of memory");
+	if (!c->user) {
+		fail(err, errsize, "out of memory");
+		return EXIT_SYSTEM;
+	}
 	colon = strchr(c->user, ':');
 	if (colon) {
 		*colon = '\0';
@@ -156,7 +158,8 @@ static int find_opt(const char *a, size_t len)
 	return -1;
 }
 
-/* Options come before SPEC; each may be given once. */
+/* Options come before SPEC; each may be given once. Returns 0, EXIT_USAGE
+ * or EXIT_SYSTEM (out of memory), with the reason in err. */
 int cli_parse(struct cli *c, int argc, char **argv, char *err, size_t errsize)
 {
 	bool seen[O_COUNT] = { false };

@@ -97,12 +97,14 @@ int main(int argc, char **argv)
 	int socks[MAX_SPECS], cmd_fd;
 	char err[256], *path, **envp;
 	bool pinned;
+	int rc;
 
 	fds_sanitize();
 	if (argc < 1 || !argv[0])
 		die(EXIT_USAGE, "empty argument list");
-	if (cli_parse(&c, argc, argv, err, sizeof(err)) != 0)
-		die(EXIT_USAGE, "%s (see portbind --help)", err);
+	rc = cli_parse(&c, argc, argv, err, sizeof(err));
+	if (rc != 0)
+		die(rc, "%s%s", err, rc == EXIT_USAGE ? " (see portbind --help)" : "");
 	if (c.mode == MODE_HELP) {
 		usage(stdout);
 		return 0;

@@ -22,8 +22,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		argv[argc++] = p;
 	argv[argc] = NULL;
 	int rc = cli_parse(&c, argc, argv, err, sizeof(err));
-	if (rc != 0 && (rc != EXIT_USAGE || err[0] == '\0'))
-		abort(); /* a refusal is a usage error that says why */
+	if (rc != 0 && ((rc != EXIT_USAGE && rc != EXIT_SYSTEM) || err[0] == '\0'))
+		abort(); /* a refusal is a usage (or out-of-memory) error that says why */
 	if (rc == 0 && c.mode == MODE_RUN) {
 		if (c.nspecs == 0 || c.nspecs > MAX_SPECS || !c.command || !c.command[0][0] ||
 		    (c.inetd && c.nspecs != 1) || c.backlog < 1 || c.backlog > 65535)

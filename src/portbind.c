@@ -99,6 +99,7 @@ int main(int argc, char **argv)
 	bool pinned;
 	int rc;
 
+	priv_nodump();
 	fds_sanitize();
 	if (argc < 1 || !argv[0])
 		die(EXIT_USAGE, "empty argument list");

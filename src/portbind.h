@@ -177,6 +177,7 @@ int sock_bind(const struct spec *sp, uid_t owner, int backlog, bool reuseport);
 unsigned unpriv_port_start(void);
 
 /* priv.c */
+void priv_nodump(void);
 void priv_check_entry(void);
 void priv_drop(const struct ident *target, bool no_new_privs);
 void priv_detach_tty(void);

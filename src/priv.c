@@ -33,15 +33,20 @@ void priv_check_entry(void)
 		die(EXIT_SYSTEM, "not running as root: portbind must be installed setuid root, "
 				 "on a filesystem without nosuid, and not run under "
 				 "no_new_privs or a tracer");
-	/* No core dump or ptrace attach by the caller while we hold root. */
-	if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) != 0)
-		die(EXIT_SYSTEM, "prctl PR_SET_DUMPABLE: %s", strerror(errno));
 	if (capng_get_caps_process() != 0)
 		die(EXIT_SYSTEM, "cannot read our capabilities");
 	for (size_t i = 0; i < sizeof(need) / sizeof(need[0]); i++)
 		if (capng_have_capability(CAPNG_EFFECTIVE, need[i]) != 1)
 			die(EXIT_SYSTEM, "missing capability %s (reduced bounding set?)",
 			    capng_capability_to_name(need[i]));
+}
+
+/* First thing in main(): no core dump and no ptrace attach by the caller
+ * while we hold root, whatever fs.suid_dumpable says. */
+void priv_nodump(void)
+{
+	if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) != 0)
+		_exit(EXIT_SYSTEM); /* fds 0-2 not checked yet: nowhere safe to speak */
 }
 
 /* Use the caller's file permissions (for finding the command), or back. */

@@ -1,0 +1,538 @@
+#!/usr/bin/env bats
+# Signals, the terminal and the log: the caller may stop, resume and kill
+# portbind at any moment, and must never catch it running the command
+# half-dropped, nor ptrace it while it holds root; a command root runs as
+# another user from a terminal cannot push input into root's terminal
+# (TIOCSTI); nothing the caller controls can forge a syslog line.
+load lib
+
+setup_file() {
+	local d=$BATS_FILE_TMPDIR
+	while [ "$d" != / ]; do
+		[ "$(stat -c %u "$d")" != 0 ] || [ $((0$(stat -c %a "$d") & 1)) = 1 ] || chmod o+x "$d"
+		d=$(dirname "$d")
+	done
+	cat >"$BATS_FILE_TMPDIR/sigloop.c" <<'C'
+/* sigloop -n N -u UID -g GID -s SIG[,SIG...] -- PROGRAM [ARG...]
+ * Runs PROGRAM N times and signals each run at a different moment of its
+ * life, from its exec on (spread over the measured length of an
+ * unsignalled run). SIG is one
+ * of STOP TERM KILL HUP INT QUIT STOPKILL STOPTERM; STOP* runs are looked
+ * at while stopped: once the command (comm "probe") runs, every id must be
+ * UID/GID, every capability set empty and no_new_privs on; while portbind
+ * holds root, a non-root sigloop must not be able to ptrace it. Each run
+ * must end as a complete, correct probe report (exit 0, or killed by the
+ * signal after reporting) or killed by the signal with no output at all.
+ * Prints one line per violation, then a summary; exit 1 if any. */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ptrace.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+static char uidline[64], gidline[64], self[64];
+static int violations;
+
+static long now_us(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000000L + ts.tv_nsec / 1000;
+}
+
+static void wait_us(long us)
+{
+	long end = now_us() + us;
+	if (us > 200) {
+		struct timespec ts = { 0, (us - 100) * 1000 };
+		nanosleep(&ts, NULL);
+	}
+	while (now_us() < end)
+		;
+}
+
+static void violation(int i, const char *what, const char *detail)
+{
+	printf("VIOLATION run %d: %s\n%s%s", i, what, detail ? detail : "", detail ? "\n" : "");
+	violations++;
+}
+
+/* key: value of /proc/PID/status, tabs as commas; "" if absent */
+static void status_value(pid_t pid, const char *key, char *out, size_t size)
+{
+	char path[64], buf[512];
+	FILE *f;
+	snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
+	out[0] = '\0';
+	if (!(f = fopen(path, "re")))
+		return;
+	while (fgets(buf, sizeof(buf), f))
+		if (strncmp(buf, key, strlen(key)) == 0 && buf[strlen(key)] == ':') {
+			char *v = buf + strlen(key) + 1;
+			v += strspn(v, " \t");
+			v[strcspn(v, "\n")] = '\0';
+			for (char *c = v; *c; c++)
+				if (*c == '\t')
+					*c = ',';
+			snprintf(out, size, "%s", v);
+		}
+	fclose(f);
+}
+
+static void comm_of(pid_t pid, char *out, size_t size)
+{
+	char path[64];
+	FILE *f;
+	snprintf(path, sizeof(path), "/proc/%d/comm", (int)pid);
+	out[0] = '\0';
+	if ((f = fopen(path, "re"))) {
+		if (fgets(out, (int)size, f))
+			out[strcspn(out, "\n")] = '\0';
+		fclose(f);
+	}
+}
+
+static const char *const caps[] = { "CapInh", "CapPrm", "CapEff", "CapAmb", "CapBnd" };
+enum { N_STOP, N_PRIV, N_DROPPED, N_PROBE, N_OTHER, N_GONE, N_MAX };
+static int stops[N_MAX];
+
+/* The run is stopped: look at it. */
+static void inspect(int i, pid_t pid)
+{
+	char comm[64], u[128], g[128], v[128], d[1024];
+	int privileged;
+
+	comm_of(pid, comm, sizeof(comm));
+	status_value(pid, "Uid", u, sizeof(u));
+	status_value(pid, "Gid", g, sizeof(g));
+	if (strcmp(comm, "probe") == 0) {
+		stops[N_PROBE]++;
+		snprintf(d, sizeof(d), "  Uid %s Gid %s", u, g);
+		if (strcmp(u, uidline) != 0 || strcmp(g, gidline) != 0)
+			violation(i, "the command runs with ids not fully dropped", d);
+		for (size_t k = 0; k < sizeof(caps) / sizeof(caps[0]); k++) {
+			status_value(pid, caps[k], v, sizeof(v));
+			if (strcmp(v, "0000000000000000") != 0) {
+				snprintf(d, sizeof(d), "  %s %s", caps[k], v);
+				violation(i, "the command holds capabilities", d);
+			}
+		}
+		status_value(pid, "NoNewPrivs", v, sizeof(v));
+		if (strcmp(v, "1") != 0)
+			violation(i, "the command runs without no_new_privs", NULL);
+		return;
+	}
+	if (strcmp(comm, "portbind") != 0) {
+		stops[strcmp(comm, self) == 0 ? N_STOP : N_OTHER]++;
+		return;
+	}
+	status_value(pid, "CapPrm", v, sizeof(v));
+	{
+		unsigned r = 1, e = 1, s = 1, f = 1;
+		sscanf(u, "%u,%u,%u,%u", &r, &e, &s, &f);
+		privileged = !r || !e || !s || !f || strcmp(v, "0000000000000000") != 0;
+	}
+	stops[privileged ? N_PRIV : N_DROPPED]++;
+	if (privileged && getuid() != 0) {
+		if (ptrace(PTRACE_ATTACH, pid, 0, 0) == 0) {
+			int st;
+			waitpid(pid, &st, __WALL);
+			ptrace(PTRACE_DETACH, pid, 0, 0);
+			snprintf(d, sizeof(d), "  Uid %s CapPrm %s", u, v);
+			violation(i, "the caller could ptrace portbind while it held privilege", d);
+		}
+	}
+}
+
+/* The complete report of a correctly dropped probe with one socket. */
+static int report_ok(const char *out)
+{
+	static const char *const need[] = { "cap_inh=0000000000000000\n", "cap_prm=0000000000000000\n",
+		"cap_eff=0000000000000000\n", "cap_amb=0000000000000000\n", "cap_bnd=0000000000000000\n",
+		"no_new_privs=1\n", "setuid0=fail\n", "\nfd.3=socket cloexec=0 ", "\nfds=0,1,2,3\n" };
+	char want[160];
+	unsigned uid;
+
+	if (sscanf(uidline, "%u", &uid) != 1)
+		return 0;
+	snprintf(want, sizeof(want), "uid=%u,%u,%u\n", uid, uid, uid);
+	if (strncmp(out, want, strlen(want)) != 0)
+		return 0;
+	for (size_t k = 0; k < sizeof(need) / sizeof(need[0]); k++)
+		if (!strstr(out, need[k]))
+			return 0;
+	return 1;
+}
+
+static int cmp_long(const void *a, const void *b)
+{
+	long x = *(const long *)a, y = *(const long *)b;
+	return (x > y) - (x < y);
+}
+
+int main(int argc, char **argv)
+{
+	static char out[65536];
+	long samples[11];
+	int n = 0, k, nsig = 0, ends[4] = { 0 };
+	unsigned uid = 0, gid = 0;
+	char *sigs[16], *s;
+	long len = 0;
+	struct rlimit nocore = { 0, 0 };
+
+	for (k = 1; k < argc && strcmp(argv[k], "--") != 0; k++) {
+		if (k + 1 >= argc)
+			return 2;
+		if (strcmp(argv[k], "-n") == 0)
+			n = atoi(argv[++k]);
+		else if (strcmp(argv[k], "-u") == 0)
+			uid = (unsigned)atoi(argv[++k]);
+		else if (strcmp(argv[k], "-g") == 0)
+			gid = (unsigned)atoi(argv[++k]);
+		else if (strcmp(argv[k], "-s") == 0)
+			for (s = strtok(argv[++k], ","); s && nsig < 16; s = strtok(NULL, ","))
+				sigs[nsig++] = s;
+		else
+			return 2;
+	}
+	if (k + 1 >= argc || n <= 0 || nsig == 0) {
+		fprintf(stderr, "usage: sigloop -n N -u UID -g GID -s SIG[,SIG...] -- PROGRAM [ARG...]\n");
+		return 2;
+	}
+	argv += k + 1;
+	snprintf(uidline, sizeof(uidline), "%u,%u,%u,%u", uid, uid, uid, uid);
+	snprintf(gidline, sizeof(gidline), "%u,%u,%u,%u", gid, gid, gid, gid);
+	setrlimit(RLIMIT_CORE, &nocore);
+	comm_of(getpid(), self, sizeof(self));
+
+	/* i < 0: unsignalled runs that measure how long a run takes (the
+	 * median of them: a sample where sigloop itself was not scheduled
+	 * until the run was over is far too short). */
+	for (int i = -11; i < n; i++) {
+		const char *sig = i < 0 ? "" : sigs[i % nsig];
+		int p[2], e[2], st, got = 0, expect_sig = 0;
+		char c;
+		long t0, delay = i < 0 ? 0 : len * ((i * 7919L) % 1000) / 1000;
+		pid_t pid;
+		ssize_t r;
+
+		if (pipe2(p, O_CLOEXEC) != 0 || pipe2(e, O_CLOEXEC) != 0)
+			return 2;
+		fflush(stdout);
+		pid = fork();
+		if (pid == 0) {
+			dup2(p[1], 1);
+			dup2(p[1], 2);
+			execv(argv[0], argv);
+			_exit(127);
+		}
+		close(p[1]);
+		close(e[1]);
+		/* The exec closes e[1]: from then on, the run is PROGRAM's. */
+		while (read(e[0], &c, 1) < 0 && errno == EINTR)
+			;
+		close(e[0]);
+		t0 = now_us();
+		if (i >= 0) {
+			wait_us(delay);
+			if (strncmp(sig, "STOP", 4) == 0) {
+				kill(pid, SIGSTOP);
+				if (waitpid(pid, &st, WUNTRACED) == pid && WIFSTOPPED(st)) {
+					inspect(i, pid);
+					if (strcmp(sig, "STOPKILL") == 0)
+						kill(pid, expect_sig = SIGKILL);
+					else if (strcmp(sig, "STOPTERM") == 0)
+						kill(pid, expect_sig = SIGTERM);
+					kill(pid, SIGCONT);
+				} else {
+					stops[N_GONE]++;
+					got = 1; /* already reaped */
+				}
+			} else {
+				expect_sig = strcmp(sig, "TERM") == 0 ? SIGTERM
+					   : strcmp(sig, "KILL") == 0 ? SIGKILL
+					   : strcmp(sig, "HUP") == 0  ? SIGHUP
+					   : strcmp(sig, "INT") == 0  ? SIGINT
+					   : strcmp(sig, "QUIT") == 0 ? SIGQUIT
+								      : -1;
+				if (expect_sig < 0)
+					return 2;
+				kill(pid, expect_sig);
+			}
+		}
+		size_t used = 0;
+		while ((r = read(p[0], out + used, sizeof(out) - 1 - used)) > 0)
+			used += (size_t)r;
+		out[used] = '\0';
+		close(p[0]);
+		if (!got && waitpid(pid, &st, 0) != pid)
+			return 2;
+		if (i < 0) {
+			if (!WIFEXITED(st) || WEXITSTATUS(st) != 0 || !report_ok(out)) {
+				printf("calibration run failed (status %d):\n%s\n", st, out);
+				return 1;
+			}
+			samples[i + 11] = now_us() - t0;
+			if (i == -1) {
+				qsort(samples, 11, sizeof(samples[0]), cmp_long);
+				len = samples[5];
+			}
+			continue;
+		}
+		if (WIFEXITED(st) && WEXITSTATUS(st) == 0 && report_ok(out)) {
+			ends[0]++;
+		} else if (WIFSIGNALED(st) && WTERMSIG(st) == expect_sig && used == 0) {
+			ends[1]++;
+		} else if (WIFSIGNALED(st) && WTERMSIG(st) == expect_sig && report_ok(out)) {
+			ends[2]++;
+		} else {
+			char d[1200];
+			snprintf(d, sizeof(d), "  signal %s after %ld us; %s %d; output:\n%.1000s", sig,
+				 delay, WIFSIGNALED(st) ? "killed by signal" : "exit status",
+				 WIFSIGNALED(st) ? WTERMSIG(st) : WEXITSTATUS(st), out);
+			violation(i, "neither a complete correct run nor a clean death", d);
+			ends[3]++;
+		}
+	}
+	printf("runs=%d run_us=%ld stopped: own=%d portbind-privileged=%d portbind-dropped=%d "
+	       "command=%d other=%d already-gone=%d; ended: complete=%d killed-silently=%d "
+	       "killed-after-report=%d bad=%d\nviolations=%d\n",
+	       n, len, stops[N_STOP], stops[N_PRIV], stops[N_DROPPED], stops[N_PROBE], stops[N_OTHER],
+	       stops[N_GONE], ends[0], ends[1], ends[2], ends[3], violations);
+	return violations != 0;
+}
+C
+	# tiocsti: tries to push a byte into the terminal on fds 0, 1, 2 and
+	# /dev/tty, printing tiocsti.N=ok or the errno name for each.
+	cat >"$BATS_FILE_TMPDIR/tiocsti.c" <<'C'
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
+
+static void try(const char *name, int fd)
+{
+	char c = ' ';
+
+	if (fd < 0)
+		printf("tiocsti.%s=%s\n", name, strerrorname_np(errno));
+	else if (ioctl(fd, TIOCSTI, &c) == 0)
+		printf("tiocsti.%s=ok\n", name);
+	else
+		printf("tiocsti.%s=%s\n", name, strerrorname_np(errno));
+}
+
+int main(void)
+{
+	try("0", 0);
+	try("1", 1);
+	try("2", 2);
+	try("tty", open("/dev/tty", O_RDWR | O_NOCTTY | O_CLOEXEC));
+	printf("uid=%u\n", (unsigned)getuid());
+	return 0;
+}
+C
+	cc -O2 -Wall -o "$BATS_FILE_TMPDIR/sigloop" "$BATS_FILE_TMPDIR/sigloop.c"
+	cc -O2 -Wall -o "$BATS_FILE_TMPDIR/tiocsti" "$BATS_FILE_TMPDIR/tiocsti.c"
+	chmod 0755 "$BATS_FILE_TMPDIR/sigloop" "$BATS_FILE_TMPDIR/tiocsti"
+}
+
+setup() {
+	SIGLOOP=$BATS_FILE_TMPDIR/sigloop
+	TIOCSTI=$BATS_FILE_TMPDIR/tiocsti
+	table <<'T'
+[web]
+port = 80 443
+protocol = tcp
+user = pbt_alice
+T
+}
+
+# Nothing listens on TCP port $1 and nothing is bound on UDP port $1.
+expect_unbound() {
+	local s
+	s=$(ss -Hltun "sport = :$1")
+	[ -z "$s" ] || fail "port $1 still bound: $s"
+}
+
+# The sigloop summary line, for the record.
+summary() {
+	echo "# $(grep '^runs=' <<<"$output")" >&3
+}
+
+# sigloop's count of stops that found the run in phase $1.
+stops_in() {
+	sed -n "s/.* $1=\([0-9]*\).*/\1/p" <<<"$output" | head -n 1
+}
+
+@test "a caller stopping, resuming and killing portbind at any moment: a complete run or a clean death, never half-dropped" {
+	# 720 runs of `portbind 80 -- probe` by pbt_alice, each signalled once
+	# at a different moment (from the setuid exec to the end of the
+	# probe): SIGSTOP (then looked at and resumed), SIGTERM, SIGKILL,
+	# SIGHUP, SIGINT, SIGQUIT, SIGSTOP then SIGKILL, SIGSTOP then SIGTERM.
+	# A run that leaves port 80 bound makes the next one fail (69).
+	run as pbt_alice timeout 60 "$SIGLOOP" -n 720 -u 59001 -g 59001 \
+		-s STOP,TERM,STOP,KILL,HUP,STOPKILL,INT,STOPTERM,QUIT -- "$PB" 80 -- "$PROBE"
+	summary
+	expect_status 0
+	expect_line "violations=0"
+	# the stops did catch portbind holding root, and the command running
+	[ "$(stops_in portbind-privileged)" -gt 0 ] || fail "no stop landed while portbind held root"
+	[ "$(stops_in command)" -gt 0 ] || fail "no stop landed in the command"
+	expect_unbound 80
+}
+
+@test "root's command run as pbt_alice, signalled at any moment: a complete run or a clean death, never half-dropped" {
+	run timeout 60 "$SIGLOOP" -n 240 -u 59001 -g 59001 -s STOP,TERM,STOPKILL,HUP -- \
+		"$PB" 80 pbt_alice -- "$PROBE"
+	summary
+	expect_status 0
+	expect_line "violations=0"
+	[ "$(stops_in command)" -gt 0 ] || fail "no stop landed in the command"
+	expect_unbound 80
+}
+
+# Run the command line "$@" on a new pseudo-terminal as its session leader,
+# as script(1) does; output has CRs removed. (A byte TIOCSTI pushed is
+# echoed by the terminal: results are read with tiocsti_of.)
+on_tty() {
+	command -v script >/dev/null || skip "script (bsdutils) is not installed"
+	local cmd
+	cmd=$(printf '%q ' "$@")
+	run script -qec "$cmd" /dev/null
+	output=${output//$'\r'/}
+}
+
+# The result the tiocsti helper printed for fd $1.
+tiocsti_of() {
+	grep -o "tiocsti\.$1=[A-Za-z]*" <<<"$output" | head -n 1 | cut -d= -f2
+}
+
+@test "TIOCSTI: a command root runs as pbt_alice from a terminal cannot push input into it" {
+	local legacy
+	legacy=$(cat /proc/sys/dev/tty/legacy_tiocsti 2>/dev/null || echo 1)
+	# Control: pbt_alice's program on root's terminal, without portbind,
+	# can (when the kernel allows TIOCSTI at all), through every fd.
+	on_tty setpriv --reuid=pbt_alice --regid=pbt_alice --init-groups -- "$TIOCSTI"
+	expect_line "uid=59001"
+	if [ "$legacy" = 1 ]; then
+		[ "$(tiocsti_of 0)" = ok ] || fail "control: TIOCSTI should work on the controlling terminal"
+	else
+		echo "# dev.tty.legacy_tiocsti=0: the kernel refuses TIOCSTI anyway; no control" >&3
+	fi
+	# Through portbind, a shell being the session leader, and portbind
+	# itself the session leader: no fd and no /dev/tty lets it in.
+	on_tty bash -c '"$@"; echo "exit=$?"' _ "$PB" 80 pbt_alice -- "$TIOCSTI"
+	expect_line "exit=0"
+	expect_line "uid=59001"
+	local fd
+	for fd in 0 1 2 tty; do
+		[ -n "$(tiocsti_of "$fd")" ] || fail "no result for fd $fd"
+		[ "$(tiocsti_of "$fd")" != ok ] || fail "TIOCSTI on fd $fd worked"
+	done
+	on_tty "$PB" 80 pbt_alice -- "$TIOCSTI"
+	expect_status 0
+	expect_line "uid=59001"
+	for fd in 0 1 2 tty; do
+		[ -n "$(tiocsti_of "$fd")" ] || fail "no result for fd $fd (session leader)"
+		[ "$(tiocsti_of "$fd")" != ok ] || fail "TIOCSTI on fd $fd worked (session leader)"
+	done
+	expect_unbound 80
+}
+
+# In with_private_dev: a listener on /dev/log that writes one line per
+# datagram to $LOGFILE: "ctl=N text=T", N the number of bytes outside
+# printable ASCII in it, T the datagram with such bytes shown as '?'.
+LISTENER='
+	"$PY" -c "
+import os, socket, sys
+s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+s.bind(\"/dev/log\"); os.chmod(\"/dev/log\", 0o666)
+s.settimeout(20)
+with open(sys.argv[1], \"a\") as f:
+    while True:
+        d = s.recv(1 << 20)
+        ctl = sum(1 for b in d if b < 0x20 or b > 0x7e)
+        t = \"\".join(chr(b) if 0x20 <= b <= 0x7e else \"?\" for b in d)
+        f.write(\"ctl=%d text=%s\\n\" % (ctl, t)); f.flush()
+" "$LOGFILE" 3>&- &
+	py=$!
+	for i in $(seq 100); do [ "$(stat -c %a /dev/log 2>/dev/null)" = 666 ] && break; sleep 0.05; done
+'
+
+@test "caller-controlled strings cannot forge a log line: one datagram per decision, every byte escaped" {
+	local py
+	py=$(command -v python3) || skip "python3 is not installed (needed for a /dev/log listener)"
+	export LOGFILE=$BATS_TEST_TMPDIR/syslog PY=$py
+	# A command path of pbt_alice's own with a newline and a forged line in
+	# its name (a link to the probe), reachable by her.
+	local d=$BATS_TEST_TMPDIR p
+	p=$d
+	while [ "$p" != / ]; do
+		[ "$(stat -c %u "$p")" != 0 ] || chmod o+x "$p"
+		p=$(dirname "$p")
+	done
+	export EVILDIR=$d/alice
+	install -d -m 0755 -o pbt_alice -g pbt_alice "$EVILDIR"
+	ln -s "$PROBE" "$EVILDIR/x"$'\n''portbind[1]: granted: caller=root(0)'
+	export FORGE=$'x\nportbind[1]: granted: caller=root(0) target=root(0) sockets=22/tcp[ssh] command=/bin/sh\x1b[2K\\'
+	export BIG
+	BIG=$(head -c 100000 /dev/zero | tr '\0' 'A')$'\n''portbind[1]: granted'
+	run with_private_dev "$LISTENER"'
+		alice() { setpriv --reuid=pbt_alice --regid=pbt_alice --init-groups -- "$@"; }
+		# 1, 2: granted and denied, the forgery in an argument, in USER
+		# and LOGNAME, and in argv[0]
+		alice env USER="$FORGE" LOGNAME="$FORGE" perl -e '"'"'$p = shift; exec { $p } @ARGV'"'"' \
+			"$PB" "$FORGE" 80 -- "$PROBE" --sleep 0 "$FORGE" >/dev/null 2>&1
+		echo "status1=$?"
+		alice env USER="$FORGE" "$PB" 81 -- "$PROBE" "$FORGE" >/dev/null 2>&1
+		echo "status2=$?"
+		# 3: the forgery in the command path (granted: an unlisted port)
+		alice "$PB" 8080 -- "$EVILDIR"/x*granted* >/dev/null 2>&1
+		echo "status3=$?"
+		# 4: a printable NAME that looks like a log line
+		alice "$PB" "80=portbind[1] granted caller=root(0)" -- "$PROBE" >/dev/null 2>&1
+		echo "status4=$?"
+		# 5: root running a command as pbt_alice, with the forgery in it
+		USER="$FORGE" "$PB" 443 pbt_alice -- "$PROBE" --sleep 0 "$FORGE" >/dev/null 2>&1
+		echo "status5=$?"
+		# 6: an argument of 100000 bytes ending in a forgery
+		alice "$PB" 80 -- "$PROBE" "$BIG" >/dev/null 2>&1
+		echo "status6=$?"
+		sleep 0.3
+		kill $py'
+	# the probe refuses unknown arguments (exit 2) after portbind ran it
+	grep -q '^status1=2$' <<<"$output" || fail "run 1 should reach the probe"
+	grep -q '^status2=77$' <<<"$output" || fail "run 2 should be denied"
+	grep -q '^status3=0$' <<<"$output" || fail "run 3 should run the probe"
+	grep -q '^status4=0$' <<<"$output" || fail "run 4 should run the probe"
+	grep -q '^status5=2$' <<<"$output" || fail "run 5 should reach the probe"
+	grep -q '^status6=2$' <<<"$output" || fail "run 6 should reach the probe"
+	local log
+	log=$(cat "$LOGFILE")
+	echo "$log" | cut -c1-400 >&3
+	[ "$(grep -c . <<<"$log")" -eq 6 ] || fail "expected 6 datagrams, one per decision:" "$log"
+	! grep -qv '^ctl=0 ' <<<"$log" || fail "a datagram holds a raw control byte:" "$log"
+	# each is one portbind line of its own, at authpriv, with the real pid
+	[ "$(grep -c '^ctl=0 text=<8[0-9]>.* portbind\[[0-9]*\]: \(granted\|denied\): caller=' <<<"$log")" -eq 6 ] ||
+		fail "every datagram should be one 'portbind[PID]: granted|denied: caller=' line"
+	[ "$(grep -c 'denied: caller=pbt_alice(59001)' <<<"$log")" -eq 1 ] || fail "the denial line"
+	[ "$(grep -c 'granted: caller=pbt_alice(59001)' <<<"$log")" -eq 4 ] || fail "alice's grant lines"
+	[ "$(grep -c 'granted: caller=root(0) target=pbt_alice(59001)' <<<"$log")" -eq 1 ] ||
+		fail "root's grant line"
+	grep -qF 'x\x0aportbind[1]: granted: caller=root(0)' <<<"$log" || fail "the newline is not escaped as \\x0a"
+	grep -qF '\x1b[2K\x5c' <<<"$log" || fail "ESC and backslash are not escaped"
+	expect_unbound 80
+	expect_unbound 443
+	expect_unbound 8080
+}

@@ -46,7 +46,7 @@ void priv_check_entry(void)
 void priv_nodump(void)
 {
 	if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) != 0)
-		_exit(EXIT_SYSTEM); /* fds 0-2 not checked yet: nowhere safe to speak */
+		die(EXIT_SYSTEM, "prctl PR_SET_DUMPABLE: %s", strerror(errno));
 }
 
 /* Use the caller's file permissions (for finding the command), or back. */

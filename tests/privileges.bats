@@ -562,3 +562,11 @@ held() {
 	[ "$(cat /proc/sys/kernel/core_pattern)" = "$pattern" ] || fail "core_pattern changed"
 	expect_unbound 80
 }
+
+@test "the installed setuid portbind passes the hardening gate: PIE, full RELRO, NX stack, stack protector, FORTIFY, only libc, libcap-ng and libinih" {
+	run env ANALYZE_BINARY="$PB" "$BATS_TEST_DIRNAME/analyze" gate
+	expect_status 0
+	expect_line "analysis: 1 passed, 0 failed"
+	expect_no_line "FAIL"
+	[ "$(stat -c '%U %a' "$PB")" = "root 4755" ] || fail "installed as $(stat -c '%U %a' "$PB"), want root 4755"
+}

@@ -536,3 +536,27 @@ with open(sys.argv[1], \"a\") as f:
 	expect_unbound 443
 	expect_unbound 8080
 }
+
+@test "grants and denials reach syslog as documented: authpriv, notice or warning, caller, target, sockets with their sections, command" {
+	local py
+	py=$(command -v python3) || skip "python3 is not installed (needed for a /dev/log listener)"
+	export LOGFILE=$BATS_TEST_TMPDIR/syslog PY=$py
+	run with_private_dev "$LISTENER"'
+		alice() { setpriv --reuid=pbt_alice --regid=pbt_alice --init-groups -- "$@"; }
+		bob() { setpriv --reuid=pbt_bob --regid=pbt_dev --init-groups -- "$@"; }
+		alice "$PB" 80,127.0.0.1:8080/udp -- "$PROBE" --sleep 0 >/dev/null 2>&1
+		bob "$PB" 443,81 -- "$PROBE" >/dev/null 2>&1
+		"$PB" --dry-run 80 pbt_alice -- "$PROBE" >/dev/null 2>&1
+		"$PB" --list >/dev/null 2>&1
+		sleep 0.3
+		kill $py'
+	local log
+	log=$(cat "$LOGFILE")
+	echo "$log" >&3
+	[ "$(grep -c . <<<"$log")" -eq 2 ] || fail "one line per decision that would bind; --dry-run and --list log nothing:" "$log"
+	# <85> is LOG_AUTHPRIV|LOG_NOTICE, <84> LOG_AUTHPRIV|LOG_WARNING
+	grep -qE "^ctl=0 text=<85>.* portbind\[[0-9]+\]: granted: caller=pbt_alice\(59001\) target=pbt_alice\(59001\) sockets=80/tcp\[web\],127\.0\.0\.1:8080/udp\[free\] command=$PROBE --sleep 0$" <<<"$log" ||
+		fail "the grant line" "$log"
+	grep -qE "^ctl=0 text=<84>.* portbind\[[0-9]+\]: denied: caller=pbt_bob\(59002\) target=pbt_bob\(59002\) sockets=443/tcp\[DENIED:owned\],81/tcp\[DENIED:privileged\] command=$PROBE$" <<<"$log" ||
+		fail "the denial line" "$log"
+}

@@ -75,11 +75,6 @@ cases_done() {
 	done
 }
 
-# n copies of character c
-rep() {
-	head -c "$1" /dev/zero | tr '\0' "$2"
-}
-
 @test "bad ports are usage errors" {
 	refuse 64 "bad SPEC" 0 -- "$PROBE"
 	refuse 64 "bad SPEC" 65536 -- "$PROBE"
@@ -561,16 +556,6 @@ rep() {
 	expect_status 78
 	expect_no_line "uid="
 	expect_port_free 80
-}
-
-
-# Nothing listens on TCP port $1 and nothing is bound on UDP port $1
-# (connections of other suites' clients still closing, in TIME_WAIT, do not
-# count).
-expect_unbound() {
-	local s
-	s=$(ss -Hltun "sport = :$1")
-	[ -z "$s" ] || fail "port $1 still bound: $s"
 }
 
 @test "numbers that wrap 16, 32 or 64 bits are refused in every numeric place of the command line" {

@@ -22,17 +22,13 @@ setup() {
 }
 
 teardown() {
-	local p
-	for p in "${bgpids[@]}"; do
-		kill "$p" 2>/dev/null || true
-		wait "$p" 2>/dev/null || true
-	done
+	kill_bgpids
 }
 
 # Run the bash script $1 (with "$@" after it) in a private mount namespace
 # in which the installed test prefix is /usr/local. It execs: use it with
-# `run`, or in the background, where $! is then the pid of what the script
-# execs in the end.
+# `run`, or in the background (bg_as root), where $bg is then the pid of
+# what the script execs in the end.
 as_installed() {
 	local script=$1
 	shift
@@ -43,14 +39,6 @@ as_installed() {
 		script=$1
 		shift
 		eval "$script"' _ "$script" "$@"
-}
-
-# Nothing listens on TCP port $1 and nothing is bound on UDP port $1
-# (connections closing in TIME_WAIT do not count).
-expect_unbound() {
-	local s
-	s=$(ss -Hltun "sport = :$1")
-	[ -z "$s" ] || fail "port $1 still bound: $s"
 }
 
 # The words of the unit's KEY= line ($2, e.g. ExecStart), as systemd splits
@@ -75,18 +63,6 @@ expect_unprivileged() {
 	for c in CapInh CapPrm CapEff CapBnd CapAmb; do
 		[ "$(proc_status "$1" "$c")" = 0000000000000000 ] || fail "$c of $1: $(proc_status "$1" "$c")"
 	done
-}
-
-# Wait until something is bound on PROTO ($1) port $2, while $bg lives.
-wait_bound() {
-	local i opt=-Hltn
-	[ "$1" = udp ] && opt=-Hlun
-	for ((i = 0; i < 200; i++)); do
-		[ -n "$(ss $opt "sport = :$2")" ] && return 0
-		kill -0 "$bg" 2>/dev/null || break
-		sleep 0.025
-	done
-	fail "nothing came to be bound on $1 port $2: $(cat "$out")"
 }
 
 # A DNS query for NAME ($4) type A to HOST ($1) PORT ($2) over udp/tcp ($3);
@@ -204,8 +180,7 @@ http_get() {
 	unit_command portbind-dns.service ExecStartPre
 	local pre=("${cmd[@]}")
 	unit_command portbind-dns.service ExecStart
-	out=$BATS_TEST_TMPDIR/unbound.out
-	as_installed '
+	bg_as root as_installed '
 		mount --bind "$1" /etc/unbound
 		mount -t tmpfs -o mode=0755 pbtunbound /var/lib/unbound
 		chown unbound:unbound /var/lib/unbound
@@ -218,9 +193,7 @@ http_get() {
 		shift 2
 		"${@:1:n}" || exit 1
 		[ -s /var/lib/unbound/root.key ] || { echo "no trust anchor"; exit 1; }
-		exec "${@:n+1}"' "$cfg" "${#pre[@]}" "${pre[@]}" "${cmd[@]}" >"$out" 2>&1 3>&- &
-	bg=$!
-	bgpids+=("$bg")
+		exec "${@:n+1}"' "$cfg" "${#pre[@]}" "${pre[@]}" "${cmd[@]}"
 	wait_bound udp 53
 	wait_bound tcp 53
 	for a in 127.0.0.1 ::1; do
@@ -254,8 +227,7 @@ http_get() {
 	unit_command portbind-web.service ExecStartPre
 	local pre=("${cmd[@]}")
 	unit_command portbind-web.service ExecStart
-	out=$BATS_TEST_TMPDIR/lighttpd.out
-	as_installed '
+	bg_as root as_installed '
 		mount --bind "$1" /etc/lighttpd
 		mount -t tmpfs -o mode=0750 pbtlog /var/log/lighttpd
 		chown www-data:www-data /var/log/lighttpd
@@ -264,9 +236,7 @@ http_get() {
 		n=$2
 		shift 2
 		"${@:1:n}" || exit 1
-		exec "${@:n+1}"' "$cfg" "${#pre[@]}" "${pre[@]}" "${cmd[@]}" >"$out" 2>&1 3>&- &
-	bg=$!
-	bgpids+=("$bg")
+		exec "${@:n+1}"' "$cfg" "${#pre[@]}" "${pre[@]}" "${cmd[@]}"
 	wait_bound tcp 80
 	wait_bound tcp 443
 	for a in 127.0.0.1 ::1; do

@@ -39,11 +39,7 @@ setup_file() {
 
 setup() {
 	# The daemon users must reach their files under the test's directory.
-	local d=$BATS_TEST_TMPDIR
-	while [ "$d" != / ]; do
-		[ "$(stat -c %u "$d")" != 0 ] || [ $((0$(stat -c %a "$d") & 1)) = 1 ] || chmod o+x "$d"
-		d=$(dirname "$d")
-	done
+	make_traversable "$BATS_TEST_TMPDIR"
 	T=$BATS_TEST_TMPDIR
 	# Each daemon's port belongs to its user in the table, pinned to the
 	# daemon's executable where the table can name it.
@@ -83,8 +79,7 @@ TABLE
 	# in TIME_WAIT on these ports for a minute, where later suites check
 	# that the ports are free. No TIME_WAIT buckets in this (the test
 	# run's private) network namespace while the daemons talk.
-	saved_tw=$(sysctl -n net.ipv4.tcp_max_tw_buckets)
-	sysctl -q -w net.ipv4.tcp_max_tw_buckets=0
+	set_sysctl net.ipv4.tcp_max_tw_buckets 0
 }
 
 teardown() {
@@ -92,25 +87,7 @@ teardown() {
 	for p in "${bgpids[@]}"; do
 		stop "$p"
 	done
-	[ -z "${saved_tw:-}" ] || sysctl -q -w net.ipv4.tcp_max_tw_buckets="$saved_tw"
-}
-
-bgpids=()
-
-# Start "$@" as user $1 ("root": as is) in the background, output to $out;
-# $bg is its pid, which portbind and the daemon it execs keep. fd 3 is
-# bats' own and is not passed on.
-bg_as() {
-	local u=$1
-	shift
-	out=$BATS_TEST_TMPDIR/out.$((${#bgpids[@]} + 1))
-	if [ "$u" = root ]; then
-		"$@" >"$out" 2>&1 3>&- &
-	else
-		setpriv --reuid="$u" --regid="$(id -g "$u")" --init-groups -- "$@" >"$out" 2>&1 3>&- &
-	fi
-	bg=$!
-	bgpids+=("$bg")
+	restore_sysctls
 }
 
 # Stop background process $1: SIGTERM, at most 5 s to end, then SIGKILL.
@@ -168,23 +145,6 @@ expect_held() {
 	line=$(grep -E "pid=$4,fd=${5:-[0-9]+}[),]" <<<"$output") || fail "no $1 socket on port $2 held by pid $4 on fd $5"
 	grep -qF " uid:$6 " <<<"$line" || fail "the socket on fd $5 is not owned by uid $6: $line"
 	grep -qF -- "$7" <<<"$line" || fail "the socket on fd $5 is not on $7: $line"
-}
-
-# Nothing listens on TCP port $1 and nothing is bound on UDP port $1.
-expect_unbound() {
-	output=$(ss -Hltun "sport = :$1")
-	[ -z "$output" ] || fail "port $1 still bound"
-}
-
-# Port $1 has no socket at all once the connections the clients made have
-# closed (at most 2 s): nothing is left behind for the suites after this.
-expect_settled() {
-	local i
-	for ((i = 0; i < 80; i++)); do
-		[ -z "$(ss -Hantu "sport = :$1")" ] && break
-		sleep 0.025
-	done
-	expect_port_free "$1"
 }
 
 # HTTP GET $1 with curl, never through a proxy, 2 s at most.

@@ -9,11 +9,7 @@ load lib
 bats_require_minimum_version 1.5.0
 
 setup_file() {
-	local d=$BATS_FILE_TMPDIR
-	while [ "$d" != / ]; do
-		[ "$(stat -c %u "$d")" != 0 ] || [ $((0$(stat -c %a "$d") & 1)) = 1 ] || chmod o+x "$d"
-		d=$(dirname "$d")
-	done
+	make_traversable "$BATS_FILE_TMPDIR"
 	# envexec [-f MARGIN] [NAME=VALUE|ANYTHING ...] -- PROGRAM [ARG...]
 	# executes PROGRAM with exactly the given environment entries (in order,
 	# duplicates and entries without '=' included). With -f, PAD<n>=xxx...
@@ -337,16 +333,6 @@ T
 	expect_status 67
 	[ "$output" = "portbind: user id #59999 has no passwd entry: name a GROUP too" ] ||
 		fail "expected the English message"
-}
-
-
-# Nothing listens on TCP port $1 and nothing is bound on UDP port $1
-# (connections of other suites' clients still closing, in TIME_WAIT, do not
-# count).
-expect_unbound() {
-	local s
-	s=$(ss -Hltun "sport = :$1")
-	[ -z "$s" ] || fail "port $1 still bound: $s"
 }
 
 # Every loader variable of the C library's list for set-user-ID programs,

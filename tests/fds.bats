@@ -18,38 +18,7 @@ T
 }
 
 teardown() {
-	local p
-	for p in "${bgpids[@]}"; do
-		kill "$p" 2>/dev/null || true
-		wait "$p" 2>/dev/null || true
-	done
-}
-
-# Nothing listens on TCP port $1 and nothing is bound on UDP port $1
-# (connections of other tests still closing, in TIME_WAIT, do not count).
-expect_unbound() {
-	local s
-	s=$(ss -Hltun "sport = :$1")
-	[ -z "$s" ] || fail "port $1 still bound: $s"
-}
-
-# Start "$@" as user $1 (as `as` does) in the background, stdout and stderr
-# to file $2; $bg is its pid, which portbind and the command it execs keep
-# (portbind never forks). fd 3 is bats' own and is not passed on.
-bg_as() {
-	local u=$1 out=$2
-	shift 2
-	setpriv --reuid="$u" --regid="$(id -g "$u")" --init-groups -- "$@" >"$out" 2>&1 3>&- &
-	bg=$!
-	bgpids+=("$bg")
-}
-
-bg_root() {
-	local out=$1
-	shift
-	"$@" >"$out" 2>&1 3>&- &
-	bg=$!
-	bgpids+=("$bg")
+	kill_bgpids
 }
 
 # The fds of process $1, one "N=TARGET:MODE" each, sorted, space separated:
@@ -80,7 +49,6 @@ CLOSE_ABOVE_2='for f in /proc/$$/fd/*; do f=${f##*/}; [ "$f" -gt 2 ] && eval "ex
 # probe's report goes to $out and it exits 0.
 closed_std() {
 	local who=$1 close='' f want='^' seen='' prev='' prev2='' i
-	out=$BATS_TEST_TMPDIR/out
 	for f in $2; do close+=" $f>&-"; done
 	for f in 0 1 2; do
 		if [[ " $2 " == *" $f "* ]]; then
@@ -95,9 +63,9 @@ closed_std() {
 	local -a cmd=("$PROBE" --sleep 1)
 	[[ " $2 " != *" 1 "* ]] || cmd=(sleep 1)
 	if [ "$who" = root ]; then
-		bg_root "$out" bash -c "exec \"\$@\" $close" _ "$PB" 80 pbt_alice -- "${cmd[@]}"
+		bg_as root bash -c "exec \"\$@\" $close" _ "$PB" 80 pbt_alice -- "${cmd[@]}"
 	else
-		bg_as pbt_alice "$out" bash -c "exec \"\$@\" $close" _ "$PB" 80 -- "${cmd[@]}"
+		bg_as pbt_alice bash -c "exec \"\$@\" $close" _ "$PB" 80 -- "${cmd[@]}"
 	fi
 	# Until the fds are as wanted, or the same in three looks in a row
 	# (the probe asleep: what it got is what it has).
@@ -425,7 +393,7 @@ expect_ok_or_71() {
 }
 
 @test "RLIMIT_NPROC 0 for root naming a user who already runs a process: success or 71, never a half-done run" {
-	bg_as pbt_alice "$BATS_TEST_TMPDIR/sleeper" sleep 30
+	bg_as pbt_alice sleep 30
 	local i
 	for ((i = 0; i < 200; i++)); do
 		[ "$(stat -c %u "/proc/$bg" 2>/dev/null)" = 59001 ] &&

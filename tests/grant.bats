@@ -84,11 +84,7 @@ user = pbt_alice pbt_bob
 T
 	# A directory of pbt_alice's own, reachable by her, holding a copy of
 	# the probe and a symbolic link to the pinned one.
-	local d=$BATS_TEST_TMPDIR
-	while [ "$d" != / ]; do
-		[ "$(stat -c %u "$d")" != 0 ] || [ $((0$(stat -c %a "$d") & 1)) = 1 ] || chmod o+x "$d"
-		d=$(dirname "$d")
-	done
+	make_traversable "$BATS_TEST_TMPDIR"
 	UDIR=$BATS_TEST_TMPDIR/alice
 	install -d -m 0755 -o pbt_alice -g pbt_alice "$UDIR"
 	install -m 0755 -o pbt_alice -g pbt_alice "$PROBE" "$UDIR/probe"

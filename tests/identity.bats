@@ -238,16 +238,6 @@ sorted() {
 	expect_port_free 9000
 }
 
-
-# Nothing listens on TCP port $1 and nothing is bound on UDP port $1
-# (connections of other suites' clients still closing, in TIME_WAIT, do not
-# count).
-expect_unbound() {
-	local s
-	s=$(ss -Hltun "sport = :$1")
-	[ -z "$s" ] || fail "port $1 still bound: $s"
-}
-
 # Run the bash script $1 in a private mount namespace where /etc/passwd,
 # /etc/group and /etc/nsswitch.conf are the files $BATS_TEST_TMPDIR/db/*
 # (copies of the real ones unless the test changed them first), with PB,

@@ -87,3 +87,99 @@ with_private_dev() {
 		set +e
 		eval "$1"' _ "$script" "$@"
 }
+
+# Nothing listens on TCP port $1 and nothing is bound on UDP port $1 (TIME_WAIT does not count).
+expect_unbound() {
+	local s
+	s=$(ss -Hltun "sport = :$1")
+	[ -z "$s" ] || fail "port $1 still bound: $s"
+}
+
+# Port $1 has no socket at all, once closing connections are gone (at most 2 s).
+expect_settled() {
+	local i
+	for ((i = 0; i < 80; i++)); do
+		[ -z "$(ss -Hantu "sport = :$1")" ] && break
+		sleep 0.025
+	done
+	expect_port_free "$1"
+}
+
+# Give others search access to root's directories from $1 up to /, for the test and daemon users.
+make_traversable() {
+	local d=$1
+	while [ "$d" != / ]; do
+		[ "$(stat -c %u "$d")" != 0 ] || [ $((0$(stat -c %a "$d") & 1)) = 1 ] || chmod o+x "$d"
+		d=$(dirname "$d")
+	done
+}
+
+# The pids of this test's background processes (bg_as adds to it).
+bgpids=()
+
+# Start "$@" as user $1 ("root": as is) in the background, output to $out; $bg its pid, fd 3 closed.
+bg_as() {
+	local u=$1
+	shift
+	out=$BATS_TEST_TMPDIR/out.$((${#bgpids[@]} + 1))
+	if [ "$u" = root ]; then
+		"$@" >"$out" 2>&1 3>&- &
+	else
+		setpriv --reuid="$u" --regid="$(id -g "$u")" --init-groups -- "$@" >"$out" 2>&1 3>&- &
+	fi
+	bg=$!
+	bgpids+=("$bg")
+}
+
+# Wait (at most 5 s, while $bg lives) until PROTO $1 (tcp: listening, udp: bound) port $2 is bound.
+wait_bound() {
+	local i opt=-Hltn
+	[ "$1" = udp ] && opt=-Hlun
+	for ((i = 0; i < 200; i++)); do
+		[ -n "$(ss $opt "sport = :$2")" ] && return 0
+		kill -0 "$bg" 2>/dev/null || break
+		sleep 0.025
+	done
+	fail "nothing came to be bound on $1 port $2: $(cat "$out")"
+}
+
+# Kill and reap every process in bgpids (for teardown).
+kill_bgpids() {
+	local p
+	for p in "${bgpids[@]}"; do
+		kill "$p" 2>/dev/null || true
+		wait "$p" 2>/dev/null || true
+	done
+}
+
+# "NAME=OLD" of each sysctl set_sysctl changed, for restore_sysctls.
+saved_sysctls=()
+
+# Set sysctl $1 to $2 (in the test run's network namespace), keeping the old value.
+set_sysctl() {
+	saved_sysctls+=("$1=$(sysctl -n "$1")")
+	sysctl -q -w "$1=$2"
+}
+
+# Restore the sysctls set_sysctl changed, newest first; fails if one could not be restored.
+restore_sysctls() {
+	local i rc=0
+	for ((i = ${#saved_sysctls[@]} - 1; i >= 0; i--)); do
+		sysctl -q -w "${saved_sysctls[$i]}" || rc=1
+	done
+	return "$rc"
+}
+
+# Run "$@" on a new pseudo-terminal as its session leader (as script(1) does); output has CRs removed.
+on_tty() {
+	command -v script >/dev/null || skip "script (bsdutils) is not installed"
+	local cmd
+	cmd=$(printf '%q ' "$@")
+	run script -qec "$cmd" /dev/null
+	output=${output//$'\r'/}
+}
+
+# $1 copies of the character $2.
+rep() {
+	head -c "$1" /dev/zero | tr '\0' "$2"
+}

@@ -4,11 +4,7 @@
 load lib
 
 setup_file() {
-	local d=$BATS_FILE_TMPDIR
-	while [ "$d" != / ]; do
-		[ "$(stat -c %u "$d")" != 0 ] || [ $((0$(stat -c %a "$d") & 1)) = 1 ] || chmod o+x "$d"
-		d=$(dirname "$d")
-	done
+	make_traversable "$BATS_FILE_TMPDIR"
 	# sockopts FD: for the socket on FD and for a new socket of the same
 	# family and type made by the caller itself, tries options that need
 	# privilege (CAP_NET_ADMIN or CAP_NET_RAW) and a few that do not:
@@ -117,23 +113,8 @@ T
 }
 
 teardown() {
-	local p i
-	for p in "${bgpids[@]}"; do
-		kill "$p" 2>/dev/null || true
-		wait "$p" 2>/dev/null || true
-	done
-	for ((i = ${#saved_sysctls[@]} - 1; i >= 0; i--)); do
-		sysctl -q -w "${saved_sysctls[$i]}" || true
-	done
-}
-
-bgpids=()
-saved_sysctls=()
-
-# Set a sysctl of this test's network namespace; teardown restores it.
-set_sysctl() {
-	saved_sysctls+=("$1=$(sysctl -n "$1")")
-	sysctl -q -w "$1=$2"
+	kill_bgpids
+	restore_sysctls || true
 }
 
 # Real clients: the server side would keep every connection it closed in
@@ -141,34 +122,6 @@ set_sysctl() {
 # checks would see. No TIME_WAIT buckets in this namespace while we talk.
 no_time_wait() {
 	set_sysctl net.ipv4.tcp_max_tw_buckets 0
-}
-
-# Start "$@" as user $1 (as `as` does; "root" runs it as is) in the
-# background, output to $out; $bg is its pid, which portbind and the
-# command it execs keep. fd 3 is bats' own and is not passed on.
-bg_as() {
-	local u=$1
-	shift
-	out=$BATS_TEST_TMPDIR/out.$((${#bgpids[@]} + 1))
-	if [ "$u" = root ]; then
-		"$@" >"$out" 2>&1 3>&- &
-	else
-		setpriv --reuid="$u" --regid="$(id -g "$u")" --init-groups -- "$@" >"$out" 2>&1 3>&- &
-	fi
-	bg=$!
-	bgpids+=("$bg")
-}
-
-# Wait until something is bound on PORT ($1 tcp: listening; udp: bound).
-wait_bound() {
-	local i opt=-Hltn
-	[ "$1" = udp ] && opt=-Hlun
-	for ((i = 0; i < 200; i++)); do
-		[ -n "$(ss $opt "sport = :$2")" ] && return 0
-		kill -0 "$bg" 2>/dev/null || break
-		sleep 0.025
-	done
-	fail "nothing came to be bound on $1 port $2: $(cat "$out")"
 }
 
 # Wait (at most 5 s) for the background command to end; status and output.
@@ -182,25 +135,6 @@ finish_bg() {
 	status=0
 	wait "$bg" || status=$?
 	output=$(cat "$out")
-}
-
-# Nothing listens on TCP port $1 and nothing is bound on UDP port $1
-# (connections in TIME_WAIT from earlier tests do not count).
-expect_unbound() {
-	local s
-	s=$(ss -Hltun "sport = :$1")
-	[ -z "$s" ] || fail "port $1 still bound: $s"
-}
-
-# Wait (at most 2 s) until port $1 has no socket at all, not even a
-# closing connection, then check it.
-settled_port_free() {
-	local i
-	for ((i = 0; i < 80; i++)); do
-		[ -z "$(ss -Hantu "sport = :$1")" ] && break
-		sleep 0.025
-	done
-	expect_port_free "$1"
 }
 
 # A TCP client: connect to HOST PORT, print the first line received.
@@ -291,7 +225,7 @@ expect_socket() {
 	finish_bg
 	expect_status 0
 	expect_line "served.3=stream"
-	settled_port_free 80
+	expect_settled 80
 }
 
 @test "a real TCP client over IPv6 ::1 reaches the command on the dual-stack socket" {
@@ -303,7 +237,7 @@ expect_socket() {
 	finish_bg
 	expect_status 0
 	expect_line "served.3=stream"
-	settled_port_free 80
+	expect_settled 80
 }
 
 @test "a real TCP client reaches a command root started as pbt_alice, on several sockets" {
@@ -318,8 +252,8 @@ expect_socket() {
 	expect_status 0
 	expect_line "served.3=stream"
 	expect_line "served.4=stream"
-	settled_port_free 80
-	settled_port_free 443
+	expect_settled 80
+	expect_settled 443
 }
 
 @test "a real UDP client over IPv4 and IPv6 gets the command's answer" {
@@ -374,7 +308,7 @@ expect_socket() {
 	finish_bg
 	expect_status 0
 	expect_line "served.0=stream"
-	settled_port_free 80
+	expect_settled 80
 }
 
 @test "--inetd: a real UDP client is answered by the command on fd 0" {

@@ -7,11 +7,7 @@
 load lib
 
 setup_file() {
-	local d=$BATS_FILE_TMPDIR
-	while [ "$d" != / ]; do
-		[ "$(stat -c %u "$d")" != 0 ] || [ $((0$(stat -c %a "$d") & 1)) = 1 ] || chmod o+x "$d"
-		d=$(dirname "$d")
-	done
+	make_traversable "$BATS_FILE_TMPDIR"
 	cat >"$BATS_FILE_TMPDIR/hold.c" <<'C'
 /* hold FD SIG [TRACER ARG...] -- PROGRAM [ARG...]
  * Runs PROGRAM with fd FD on a full pipe that nobody reads, waits until it
@@ -234,14 +230,6 @@ expect_71() {
 	expect_unbound 80
 }
 
-# Nothing listens on TCP port $1 and nothing is bound on UDP port $1
-# (connections of other tests still closing, in TIME_WAIT, do not count).
-expect_unbound() {
-	local s
-	s=$(ss -Hltun "sport = :$1")
-	[ -z "$s" ] || fail "port $1 still bound: $s"
-}
-
 @test "a user's command runs with the user's ids, groups, no capabilities and no_new_privs" {
 	run as pbt_alice "$PB" 80 -- "$PROBE"
 	expect_alice 1
@@ -435,16 +423,6 @@ reachable_dir() {
 		exec setpriv --reuid=pbt_alice --regid=pbt_alice --init-groups -- "$1/portbind" 80 -- "$3"' \
 		_ "$d" "$PB" "$PROBE"
 	expect_alice 1
-}
-
-# Run the command line "$@" (quoted for a shell) on a new pseudo-terminal
-# as the session leader, as script(1) does; output has CRs removed.
-on_tty() {
-	command -v script >/dev/null || skip "script (bsdutils) is not installed"
-	local cmd
-	cmd=$(printf '%q ' "$@")
-	run script -qec "$cmd" /dev/null
-	output=${output//$'\r'/}
 }
 
 @test "a terminal: the probe run directly has a controlling terminal (control)" {

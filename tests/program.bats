@@ -10,11 +10,7 @@
 load lib
 
 setup_file() {
-	local d=$BATS_FILE_TMPDIR
-	while [ "$d" != / ]; do
-		[ "$(stat -c %u "$d")" != 0 ] || [ $((0$(stat -c %a "$d") & 1)) = 1 ] || chmod o+x "$d"
-		d=$(dirname "$d")
-	done
+	make_traversable "$BATS_FILE_TMPDIR"
 	# flipper LINK TARGET1 TARGET2 SECONDS: points LINK at TARGET1, then at
 	# TARGET2, and so on, each time atomically (a new link renamed over
 	# LINK), about every 20-70 us, until SECONDS have passed; prints the
@@ -90,11 +86,7 @@ program = $PROBE
 user = pbt_alice
 T
 	# pbt_alice's own directory, reachable by her, with her impostor
-	local d=$BATS_TEST_TMPDIR
-	while [ "$d" != / ]; do
-		[ "$(stat -c %u "$d")" != 0 ] || [ $((0$(stat -c %a "$d") & 1)) = 1 ] || chmod o+x "$d"
-		d=$(dirname "$d")
-	done
+	make_traversable "$BATS_TEST_TMPDIR"
 	UDIR=$BATS_TEST_TMPDIR/alice
 	install -d -m 0755 -o pbt_alice -g pbt_alice "$UDIR" "$UDIR/imp" "$UDIR/runs"
 	install -m 0755 -o pbt_alice -g pbt_alice "$BATS_FILE_TMPDIR/impostor" "$UDIR/imp/probe"
@@ -163,16 +155,6 @@ judge() {
 	[ "$granted" -gt 0 ] || fail "no run was granted: the race never saw the pinned program"
 	[ "$refused" -gt 0 ] || fail "no run was refused: the race never saw the impostor"
 	expect_unbound 87
-}
-
-
-# Nothing listens on TCP port $1 and nothing is bound on UDP port $1
-# (connections of other suites' clients still closing, in TIME_WAIT, do not
-# count).
-expect_unbound() {
-	local s
-	s=$(ss -Hltun "sport = :$1")
-	[ -z "$s" ] || fail "port $1 still bound: $s"
 }
 
 @test "control: through a link of pbt_alice's, the pinned probe gets the socket and her impostor is refused" {

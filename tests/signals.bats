@@ -7,11 +7,7 @@
 load lib
 
 setup_file() {
-	local d=$BATS_FILE_TMPDIR
-	while [ "$d" != / ]; do
-		[ "$(stat -c %u "$d")" != 0 ] || [ $((0$(stat -c %a "$d") & 1)) = 1 ] || chmod o+x "$d"
-		d=$(dirname "$d")
-	done
+	make_traversable "$BATS_FILE_TMPDIR"
 	cat >"$BATS_FILE_TMPDIR/sigloop.c" <<'C'
 /* sigloop -n N -u UID -g GID -s SIG[,SIG...] -- PROGRAM [ARG...]
  * Runs PROGRAM N times and signals each run at a different moment of its
@@ -358,13 +354,6 @@ user = pbt_alice
 T
 }
 
-# Nothing listens on TCP port $1 and nothing is bound on UDP port $1.
-expect_unbound() {
-	local s
-	s=$(ss -Hltun "sport = :$1")
-	[ -z "$s" ] || fail "port $1 still bound: $s"
-}
-
 # The sigloop summary line, for the record.
 summary() {
 	echo "# $(grep '^runs=' <<<"$output")" >&3
@@ -402,18 +391,8 @@ stops_in() {
 	expect_unbound 80
 }
 
-# Run the command line "$@" on a new pseudo-terminal as its session leader,
-# as script(1) does; output has CRs removed. (A byte TIOCSTI pushed is
-# echoed by the terminal: results are read with tiocsti_of.)
-on_tty() {
-	command -v script >/dev/null || skip "script (bsdutils) is not installed"
-	local cmd
-	cmd=$(printf '%q ' "$@")
-	run script -qec "$cmd" /dev/null
-	output=${output//$'\r'/}
-}
-
-# The result the tiocsti helper printed for fd $1.
+# The result the tiocsti helper printed for fd $1, from on_tty's output (a
+# byte TIOCSTI pushed is echoed by the terminal).
 tiocsti_of() {
 	grep -o "tiocsti\.$1=[A-Za-z]*" <<<"$output" | head -n 1 | cut -d= -f2
 }

@@ -38,11 +38,6 @@ teardown() {
 	table </dev/null
 }
 
-# n copies of character c
-rep() {
-	head -c "$1" /dev/zero | tr '\0' "$2"
-}
-
 # FILE AT FRAGMENT: the output has a line "FILE:N: ...FRAGMENT...", N being
 # AT ("4", or "1|4" when either line is right).
 has_error_at() {
@@ -842,16 +837,6 @@ T
 	[ "$output" = "portbind: table OK: 2 section(s) in 1 file(s)" ] ||
 		[ "$output" = "portbind: table OK: 2 sections in 1 files" ] ||
 		fail "expected 'portbind: table OK: 2 section(s) in 1 file(s)'"
-}
-
-
-# Nothing listens on TCP port $1 and nothing is bound on UDP port $1
-# (connections of other suites' clients still closing, in TIME_WAIT, do not
-# count).
-expect_unbound() {
-	local s
-	s=$(ss -Hltun "sport = :$1")
-	[ -z "$s" ] || fail "port $1 still bound: $s"
 }
 
 @test "numbers that wrap 16, 32 or 64 bits are errors in every numeric key" {

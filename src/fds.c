@@ -19,9 +19,11 @@ void fds_sanitize(void)
 	for (int fd = 0; fd <= 2; fd++) {
 		if (fcntl(fd, F_GETFD) >= 0)
 			continue;
-		if (errno != EBADF ||
-		    open(fd ? "/dev/null" : "/dev/full", (fd ? O_RDONLY : O_WRONLY) | O_NOCTTY) != fd)
-			_exit(EXIT_SYSTEM); /* no stderr to speak on */
+		/* A message to a closed fd 2 goes nowhere, harmlessly. */
+		if (errno != EBADF)
+			die(EXIT_SYSTEM, "fd %d: %s", fd, strerror(errno));
+		if (open(fd ? "/dev/null" : "/dev/full", (fd ? O_RDONLY : O_WRONLY) | O_NOCTTY) != fd)
+			die(EXIT_SYSTEM, "cannot open a placeholder on fd %d", fd);
 	}
 	if (close_range(3, ~0U, 0) != 0)
 		die(EXIT_SYSTEM, "close_range: %s", strerror(errno));

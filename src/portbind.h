@@ -113,7 +113,7 @@ struct table {
 	size_t npaths;
 	/* parser state */
 	const char *file;
-	unsigned line, headers;
+	unsigned line;
 };
 
 /* A user identity: the caller's, or the one the command will run as. */

@@ -35,13 +35,15 @@ static int try_path(const char *path, const struct ident *caller)
 int cmd_open(const char *cmd, const struct ident *caller, char **path)
 {
 	const char *p = getenv("PATH");
+	char shown[256];
 	int fd, err = ENOENT;
 
+	clean(cmd, shown, sizeof(shown));
 	if (strchr(cmd, '/')) {
 		fd = try_path(cmd, caller);
 		if (fd < 0)
 			die(errno == ENOENT || errno == ENOTDIR ? EXIT_NOTFOUND : EXIT_NOEXEC,
-			    "%s: %s", cmd, strerror(errno));
+			    "%s: %s", shown, strerror(errno));
 		*path = strdup(cmd);
 		if (!*path)
 			die(EXIT_SYSTEM, "out of memory");
@@ -68,7 +70,7 @@ int cmd_open(const char *cmd, const struct ident *caller, char **path)
 			break;
 		p += len + 1;
 	}
-	die(err == ENOENT ? EXIT_NOTFOUND : EXIT_NOEXEC, "%s: command not found%s%s", cmd,
+	die(err == ENOENT ? EXIT_NOTFOUND : EXIT_NOEXEC, "%s: command not found%s%s", shown,
 	    err == ENOENT ? "" : ": ", err == ENOENT ? "" : strerror(err));
 }
 
@@ -84,13 +86,12 @@ _Noreturn void cmd_exec(int fd, const char *path, bool pinned, char **argv, char
 	else
 		execve(path, argv, envp);
 	err = errno;
-	log_line(LOG_WARNING, "exec failed after the grant: %s: %s",
-		 clean(path, shown, sizeof(shown)), strerror(err));
-	errno = err;
-	if (errno == EAGAIN) /* RLIMIT_NPROC of the target, checked at execve() */
-		die(EXIT_SYSTEM, "%s: %s (RLIMIT_NPROC)", path, strerror(errno));
-	if (pinned && errno == ENOENT)
+	clean(path, shown, sizeof(shown));
+	log_line(LOG_WARNING, "exec failed after the grant: %s: %s", shown, strerror(err));
+	if (err == EAGAIN) /* RLIMIT_NPROC of the target, checked at execve() */
+		die(EXIT_SYSTEM, "%s: %s (RLIMIT_NPROC)", shown, strerror(err));
+	if (pinned && err == ENOENT)
 		die(EXIT_NOEXEC, "%s: cannot execute the pinned program (a script cannot be pinned)",
-		    path);
-	die(errno == ENOENT ? EXIT_NOTFOUND : EXIT_NOEXEC, "%s: %s", path, strerror(errno));
+		    shown);
+	die(err == ENOENT ? EXIT_NOTFOUND : EXIT_NOEXEC, "%s: %s", shown, strerror(err));
 }

@@ -45,33 +45,37 @@ void ident_caller(struct ident *id)
 /* USER is a name or #UID. Unknown names are exit 67, never a guess. */
 static uid_t lookup_user(const char *user, struct passwd **pw)
 {
+	char shown[96];
 	uint32_t v;
 
+	clean(user, shown, sizeof(shown));
 	if (user[0] == '#') {
 		if (!parse_num(user + 1, strlen(user + 1), 0, MAX_ID, &v))
-			die(EXIT_USAGE, "bad user id '%s': want #N, N decimal", user);
+			die(EXIT_USAGE, "bad user id '%s': want #N, N decimal", shown);
 		*pw = getpwuid((uid_t)v);
 		return (uid_t)v;
 	}
 	*pw = getpwnam(user);
 	if (!*pw)
-		die(EXIT_NOUSER, "unknown user '%s'", user);
+		die(EXIT_NOUSER, "unknown user '%s'", shown);
 	return (*pw)->pw_uid;
 }
 
 static gid_t lookup_group(const char *group)
 {
 	struct group *gr;
+	char shown[96];
 	uint32_t v;
 
+	clean(group, shown, sizeof(shown));
 	if (group[0] == '#') {
 		if (!parse_num(group + 1, strlen(group + 1), 0, MAX_ID, &v))
-			die(EXIT_USAGE, "bad group id '%s': want #N, N decimal", group);
+			die(EXIT_USAGE, "bad group id '%s': want #N, N decimal", shown);
 		return (gid_t)v;
 	}
 	gr = getgrnam(group);
 	if (!gr)
-		die(EXIT_NOUSER, "unknown group '%s'", group);
+		die(EXIT_NOUSER, "unknown group '%s'", shown);
 	return gr->gr_gid;
 }
 

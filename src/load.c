@@ -209,7 +209,16 @@ static void resolve(struct table *t, struct section *sec)
 /* The whole table: conf, then dir (may be NULL) if it exists. */
 void load_table(struct table *t, const char *conf, const char *dir, bool check_owner)
 {
-	load_file(t, AT_FDCWD, conf, conf, check_owner);
+	/* A draft's name is the caller's: escaped in every message. */
+	size_t size = 4 * strlen(conf) + 8;
+	char *shown = malloc(size);
+
+	if (!shown)
+		die(EXIT_SYSTEM, "out of memory");
+	clean(conf, shown, size);
+	if (!table_keep(t, shown))
+		die(EXIT_SYSTEM, "out of memory");
+	load_file(t, AT_FDCWD, conf, shown, check_owner);
 	if (dir)
 		load_dir(t, dir, check_owner);
 	for (size_t i = 0; i < t->n; i++)

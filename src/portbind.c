@@ -60,7 +60,7 @@ static _Noreturn void check_draft(const char *file, const struct ident *caller)
 	table_init(&t, stderr);
 	load_table(&t, file, NULL, false);
 	if (t.errors)
-		die(EXIT_TABLE, "%s: %u error(s)", file, t.errors);
+		die(EXIT_TABLE, "%s: %u error(s)", t.paths[0], t.errors);
 	printf("portbind: table OK: %zu section(s) in %zu file(s)\n", t.n, t.nfiles);
 	exit(0);
 }

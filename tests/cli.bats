@@ -609,3 +609,26 @@ cases_done() {
 	expect_unbound 8081
 	expect_unbound 80
 }
+
+@test "caller strings with a newline or an escape in USER, GROUP, COMMAND or a draft's name give one escaped line" {
+	local evil=$'x\nportbind: granted\e[2J' name=$'x\nportbind granted\e[2J'
+	# (no ':' in a name: it would split USER:GROUP)
+	run as pbt_alice "$PB" 8080 "$name" -- "$PROBE"
+	expect_refused 67 'unknown user '"'"'x\x0aportbind granted\x1b[2J'"'"
+	run "$PB" 8080 "pbt_alice:$name" -- "$PROBE"
+	expect_refused 67 'unknown group '"'"'x\x0aportbind granted\x1b[2J'"'"
+	run -127 as pbt_alice env PATH=/usr/bin:/bin "$PB" 8080 -- "$evil"
+	expect_refused 127 'x\x0aportbind: granted\x1b[2J: command not found'
+	run -127 as pbt_alice "$PB" 8080 -- "/nonexistent/$evil"
+	expect_refused 127 '/nonexistent/x\x0aportbind: granted\x1b[2J: No such file'
+	# a draft whose name holds the forgery: every line names it escaped
+	local d=$PB_PREFIX/draft-dir
+	install -d -m 0755 "$d"
+	printf '[a]\nport = 0\nuser = *\n' > "$d/$evil"
+	run "$PB" --check "$d/$evil"
+	rm -rf "$d"
+	expect_status 78
+	[ "$(grep -c . <<<"$output")" -eq 2 ] || fail "expected one error line and one summary line"
+	expect_line 'x\x0aportbind: granted\x1b[2J:2: bad port'
+	! LC_ALL=C grep -q $'\e' <<<"$output" || fail "a raw escape byte was printed"
+}

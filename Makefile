@@ -69,10 +69,12 @@ clean:
 
 .PHONY: all install uninstall clean check demo analyze FORCE fuzz fuzz-replay fuzz-deps
 
-# Runs as root: replays the fuzz corpus, then builds with a private
-# SYSCONFDIR, installs setuid into a private prefix, creates pbt_* test
-# users, runs tests/*.bats, cleans up.
-check: fuzz-replay
+# Runs as root: installs the missing Debian packages, replays the fuzz
+# corpus, then builds with a private SYSCONFDIR, installs setuid into a
+# private prefix, creates pbt_* test users, runs tests/*.bats, cleans up.
+check:
+	tests/deps
+	$(MAKE) fuzz-replay
 	tests/run
 
 # Fuzzing: the pure parts (argv, table, environment, fd placement) with

@@ -9,38 +9,47 @@
 
 #include "portbind.h"
 
-/* One candidate: open it O_PATH with the caller's file permissions, so we
- * never reveal or reach a file the caller could not. */
-static int try_path(const char *path, const struct ident *caller)
+/* One candidate, as execve(2) would judge it: a regular file we may
+ * execute (the mode bits, a noexec mount). Called as the caller in effect
+ * (priv_as_caller), so nothing resolves that the caller could not reach. */
+static int try_path(const char *path)
 {
 	struct stat st;
-	int fd, err;
+	int fd = open(path, O_PATH | O_CLOEXEC), err;
 
-	priv_fsid(caller->uid, caller->gid);
-	fd = open(path, O_PATH | O_CLOEXEC);
-	err = errno;
-	priv_fsid(0, caller->gid);
-	if (fd >= 0 && (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode))) {
-		close(fd);
-		fd = -1;
+	if (fd < 0)
+		return -1;
+	if (fstat(fd, &st) != 0) {
+		err = errno;
+	} else if (!S_ISREG(st.st_mode)) {
 		err = EACCES;
+	} else if (faccessat(fd, "", X_OK, AT_EMPTY_PATH | AT_EACCESS) != 0) {
+		err = errno;
+		if (err != EACCES)
+			die(EXIT_SYSTEM, "access check of the command: %s", strerror(err));
+	} else {
+		return fd;
 	}
+	close(fd);
 	errno = err;
-	return fd;
+	return -1;
 }
 
-/* COMMAND with a '/' is a path; otherwise PATH is searched as execvp(3)
- * does (default /usr/local/bin:/usr/bin:/bin). Returns an O_PATH fd of the
+/* COMMAND with a '/' is a path; otherwise PATH is searched as glibc's
+ * execvp(3) does (default /usr/local/bin:/usr/bin:/bin): an entry where
+ * the file is missing or not executable is passed over, "Permission
+ * denied" is the answer when no entry had an executable file but one had
+ * a file, and any other error ends the search. Returns an O_PATH fd of the
  * file found and its path in *path, or exits 127 / 126. */
-int cmd_open(const char *cmd, const struct ident *caller, char **path)
+int cmd_open(const char *cmd, char **path)
 {
 	const char *p = getenv("PATH");
 	char shown[256];
-	int fd, err = ENOENT;
+	int fd, e, err = ENOENT;
 
 	clean(cmd, shown, sizeof(shown));
 	if (strchr(cmd, '/')) {
-		fd = try_path(cmd, caller);
+		fd = try_path(cmd);
 		if (fd < 0)
 			die(errno == ENOENT || errno == ENOTDIR ? EXIT_NOTFOUND : EXIT_NOEXEC,
 			    "%s: %s", shown, strerror(errno));
@@ -58,14 +67,17 @@ int cmd_open(const char *cmd, const struct ident *caller, char **path)
 			die(EXIT_SYSTEM, "out of memory");
 		/* An empty PATH entry means the current directory. */
 		sprintf(full, "%.*s/%s", len ? (int)len : 1, len ? p : ".", cmd);
-		fd = try_path(full, caller);
+		fd = try_path(full);
 		if (fd >= 0) {
 			*path = full;
 			return fd;
 		}
-		if (errno != ENOENT && errno != ENOTDIR)
-			err = errno;
+		e = errno;
 		free(full);
+		if (e == EACCES)
+			err = EACCES;
+		else if (e != ENOENT && e != ENOTDIR && e != ESTALE && e != ENODEV && e != ETIMEDOUT)
+			die(EXIT_NOEXEC, "%s: %s", shown, strerror(e));
 		if (p[len] == '\0')
 			break;
 		p += len + 1;

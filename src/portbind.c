@@ -6,9 +6,10 @@
  * ownership table grants to them -- and the command it starts never holds
  * more privilege than the identity it runs as.
  *
- * main() is the protocol, read top to bottom: sanitize fds, parse argv, load
- * the table, authorize every request, bind, drop, verify, place the fds,
- * build the environment, log, exec. Every failure exits where it happens;
+ * main() is the protocol, read top to bottom: sanitize fds, parse argv, find
+ * the command as the caller, load the table, authorize every request, bind,
+ * drop, verify, leave a root caller's session behind, place the fds, build
+ * the environment, log, exec. Every failure exits where it happens;
  * sockets bound so far close with the process. */
 #include <errno.h>
 #include <stdlib.h>
@@ -63,6 +64,18 @@ static _Noreturn void check_draft(const char *file, const struct ident *caller)
 		die(EXIT_TABLE, "%s: %u error(s)", t.paths[0], t.errors);
 	printf("portbind: table OK: %zu section(s) in %zu file(s)\n", t.n, t.nfiles);
 	exit(0);
+}
+
+/* The installed table (or root's --config FILE), whole, or exit 78. Table
+ * errors are details of root's file: root sees them, others a count. */
+static void read_table(struct table *t, const struct cli *c, const struct ident *caller)
+{
+	table_init(t, caller->uid == 0 ? stderr : NULL);
+	load_table(t, c->config ? c->config : SYSCONFDIR "/portbind.conf",
+		   c->config ? NULL : SYSCONFDIR "/portbind.d", true);
+	if (t->errors)
+		die(EXIT_TABLE, "ownership table rejected: %u error(s)%s", t->errors,
+		    caller->uid == 0 ? "" : " (root can see them with portbind --check)");
 }
 
 /* The decision for every SPEC; nothing is bound unless all are granted. */
@@ -120,25 +133,23 @@ int main(int argc, char **argv)
 	if (c.config && caller.uid != 0)
 		die(EXIT_DENIED, "--config is for root only");
 	priv_check_entry();
-
-	/* Table errors are details of root's file: root sees them, others a count. */
-	table_init(&t, caller.uid == 0 ? stderr : NULL);
-	load_table(&t, c.config ? c.config : SYSCONFDIR "/portbind.conf",
-		   c.config ? NULL : SYSCONFDIR "/portbind.d", true);
-	if (t.errors)
-		die(EXIT_TABLE, "ownership table rejected: %u error(s)%s", t.errors,
-		    caller.uid == 0 ? "" : " (root can see them with portbind --check)");
-	if (c.mode == MODE_CHECK) {
-		printf("portbind: table OK: %zu section(s) in %zu file(s)\n", t.n, t.nfiles);
-		return 0;
-	}
-	if (c.mode == MODE_LIST) {
-		report_list(&t, &caller, unpriv_port_start());
+	if (c.mode == MODE_CHECK || c.mode == MODE_LIST) {
+		read_table(&t, &c, &caller);
+		if (c.mode == MODE_LIST)
+			report_list(&t, &caller, unpriv_port_start());
+		else
+			printf("portbind: table OK: %zu section(s) in %zu file(s)\n", t.n, t.nfiles);
 		return 0;
 	}
 
+	/* Everything whose time the caller controls (name lookups, a PATH of
+	 * slow symlink chains) happens before the table is read, so a grant
+	 * root removes is not honoured from a table read long before. */
 	ident_target(&target, &caller, c.user, c.group);
-	cmd_fd = cmd_open(c.command[0], &caller, &path);
+	priv_as_caller(&caller);
+	cmd_fd = cmd_open(c.command[0], &path);
+	priv_resume(&caller);
+	read_table(&t, &c, &caller);
 	if (!authorize(&c, &t, &target, cmd_fd, g, &pinned)) {
 		if (c.dry_run || c.verbose)
 			report_decision(c.dry_run ? stdout : stderr, &c, g, &target, path);
@@ -156,6 +167,8 @@ int main(int argc, char **argv)
 	if (caller.uid == 0)
 		priv_detach_tty();
 	priv_drop(&target, !c.allow_new_privs);
+	if (caller.uid == 0)
+		priv_leave_caller(&target);
 	if (c.verbose)
 		report_decision(stderr, &c, g, &target, path);
 	cmd_fd = fds_place(socks, c.nspecs, c.inetd, pinned ? cmd_fd : -1);

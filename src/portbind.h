@@ -181,7 +181,9 @@ void priv_nodump(void);
 void priv_check_entry(void);
 void priv_drop(const struct ident *target, bool no_new_privs);
 void priv_detach_tty(void);
-void priv_fsid(uid_t uid, gid_t gid);
+void priv_leave_caller(const struct ident *target);
+void priv_as_caller(const struct ident *caller);
+void priv_resume(const struct ident *caller);
 
 /* fds.c */
 struct fd_ops {
@@ -199,7 +201,7 @@ int fds_place(const int *socks, size_t n, bool inetd, int keep);
 char **env_build(char **in, bool secure, bool inetd, const struct grant *g, size_t n, long pid);
 
 /* exec.c */
-int cmd_open(const char *cmd, const struct ident *caller, char **path);
+int cmd_open(const char *cmd, char **path);
 _Noreturn void cmd_exec(int fd, const char *path, bool pinned, char **argv, char **envp);
 
 /* report.c */

@@ -7,10 +7,11 @@
 #include <grp.h>
 #include <signal.h>
 #include <linux/capability.h>
+#include <linux/keyctl.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/fsuid.h>
 #include <sys/ioctl.h>
+#include <sys/personality.h>
 #include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <termios.h>
@@ -49,14 +50,71 @@ void priv_nodump(void)
 		die(EXIT_SYSTEM, "prctl PR_SET_DUMPABLE: %s", strerror(errno));
 }
 
-/* Use the caller's file permissions (for finding the command), or back. */
-void priv_fsid(uid_t uid, gid_t gid)
+/* Our capability sets as the kernel holds them, read into a buffer filled
+ * with ones first: a capget() that wrote nothing reads as "everything". */
+static void caps_read(struct __user_cap_data_struct *data)
 {
-	setfsgid(gid);
-	setfsuid(uid);
-	/* setfs*id report no errors; an invalid id returns the current one. */
-	if ((uid_t)setfsuid((uid_t)-1) != uid || (gid_t)setfsgid((gid_t)-1) != gid)
-		die(EXIT_SYSTEM, "setfsuid/setfsgid %u/%u failed", (unsigned)uid, (unsigned)gid);
+	struct __user_cap_header_struct hdr = { _LINUX_CAPABILITY_VERSION_3, 0 };
+
+	memset(data, 0xff, sizeof(*data) * _LINUX_CAPABILITY_U32S_3);
+	if (syscall(SYS_capget, &hdr, data) != 0)
+		die(EXIT_SYSTEM, "capget: %s", strerror(errno));
+}
+
+/* The effective set: empty, or all of the permitted set again. */
+static void caps_effective(bool on)
+{
+	struct __user_cap_header_struct hdr = { _LINUX_CAPABILITY_VERSION_3, 0 };
+	struct __user_cap_data_struct data[_LINUX_CAPABILITY_U32S_3];
+
+	caps_read(data);
+	for (int i = 0; i < _LINUX_CAPABILITY_U32S_3; i++)
+		data[i].effective = on ? data[i].permitted : 0;
+	if (syscall(SYS_capset, &hdr, data) != 0)
+		die(EXIT_SYSTEM, "capset: %s", strerror(errno));
+	caps_read(data);
+	for (int i = 0; i < _LINUX_CAPABILITY_U32S_3; i++)
+		if (data[i].effective != (on ? data[i].permitted : 0))
+			die(EXIT_SYSTEM, "the effective capability set did not change");
+}
+
+/* For paths the caller names (the command): become the caller in effect,
+ * so that every path resolves exactly as it would for the caller alone.
+ * Changing only fsuid would leave CAP_SYS_PTRACE and the rest effective,
+ * and /proc/PID/{cwd,root,exe} of root's processes would resolve: an
+ * existence oracle for files the caller cannot reach. A root caller is
+ * root already.
+ * Entry: euid 0 with the capabilities priv_check_entry() checked.
+ * Exit: effective uid and gid the caller's, no capability effective; the
+ * saved uid 0 and the permitted set stay, for priv_resume(). */
+void priv_as_caller(const struct ident *caller)
+{
+	if (caller->uid == 0)
+		return;
+	if (setresgid((gid_t)-1, caller->gid, (gid_t)-1) != 0 ||
+	    setresuid((uid_t)-1, caller->uid, (uid_t)-1) != 0)
+		die(EXIT_SYSTEM, "cannot take the caller's identity: %s", strerror(errno));
+	/* The euid change empties the effective set, unless the caller's
+	 * securebits say SECBIT_NO_SETUID_FIXUP: empty it ourselves. */
+	caps_effective(false);
+	/* An euid change resets the dumpable flag to fs.suid_dumpable. */
+	priv_nodump();
+	if (geteuid() != caller->uid || getegid() != caller->gid)
+		die(EXIT_SYSTEM, "cannot take the caller's identity: ids not as set");
+}
+
+/* Entry: as priv_as_caller() left us. Exit: euid 0 and the permitted
+ * capabilities effective again, as on entry. */
+void priv_resume(const struct ident *caller)
+{
+	if (caller->uid == 0)
+		return;
+	if (setresuid((uid_t)-1, 0, (uid_t)-1) != 0)
+		die(EXIT_SYSTEM, "setresuid back to root: %s", strerror(errno));
+	caps_effective(true);
+	priv_nodump();
+	if (geteuid() != 0)
+		die(EXIT_SYSTEM, "setresuid back to root: euid not 0");
 }
 
 /* The kernel sorts the groups it stores: compare as sets of equal size. */
@@ -78,7 +136,6 @@ static bool same_groups(const gid_t *want, size_t n)
 
 static void verify(const struct ident *id, bool no_new_privs)
 {
-	struct __user_cap_header_struct hdr = { _LINUX_CAPABILITY_VERSION_3, 0 };
 	struct __user_cap_data_struct data[_LINUX_CAPABILITY_U32S_3];
 	uid_t r, e, s;
 	gid_t rg, eg, sg;
@@ -93,10 +150,7 @@ static void verify(const struct ident *id, bool no_new_privs)
 		die(EXIT_SYSTEM, "privilege drop failed: uid 0 could be regained");
 	if (id->gid != 0 && (setgid(0) != -1 || setregid((gid_t)-1, 0) != -1))
 		die(EXIT_SYSTEM, "privilege drop failed: gid 0 could be regained");
-	/* All ones first: a capget() that wrote nothing reads as "everything". */
-	memset(data, 0xff, sizeof(data));
-	if (syscall(SYS_capget, &hdr, data) != 0)
-		die(EXIT_SYSTEM, "capget: %s", strerror(errno));
+	caps_read(data);
 	for (int i = 0; i < _LINUX_CAPABILITY_U32S_3; i++)
 		if (data[i].effective || data[i].permitted || data[i].inheritable)
 			die(EXIT_SYSTEM, "privilege drop failed: capabilities remain");
@@ -152,8 +206,11 @@ void priv_detach_tty(void)
 			return; /* no controlling terminal */
 		die(EXIT_SYSTEM, "/dev/tty: %s", strerror(errno));
 	}
-	/* As session leader (script, sudo's use_pty) TIOCNOTTY also sends
-	 * SIGHUP to the foreground process group, which is us. */
+	/* As session leader, TIOCNOTTY sends SIGHUP and SIGCONT to the
+	 * terminal's foreground process group (disassociate_ctty() in the
+	 * kernel's tty_jobctrl.c) and takes the terminal from the whole
+	 * session. That group is ours when we were started in the
+	 * foreground of a terminal of our own (script, sudo's use_pty). */
 	if (sigaction(SIGHUP, &ign, &old) != 0 || ioctl(fd, TIOCNOTTY) != 0 ||
 	    sigaction(SIGHUP, &old, NULL) != 0)
 		die(EXIT_SYSTEM, "TIOCNOTTY: %s", strerror(errno));
@@ -161,4 +218,56 @@ void priv_detach_tty(void)
 	fd = open("/dev/tty", O_RDWR | O_NOCTTY | O_CLOEXEC);
 	if (fd >= 0 || errno != ENXIO)
 		die(EXIT_SYSTEM, "could not give up the controlling terminal");
+}
+
+/* The personality flags the kernel clears on a set-id exec
+ * (PER_CLEAR_ON_SETID in linux/personality.h). */
+#define PER_CLEAR (READ_IMPLIES_EXEC | ADDR_NO_RANDOMIZE | ADDR_COMPAT_LAYOUT | MMAP_PAGE_ZERO)
+
+/* What a root caller's process hands to a command that runs as another
+ * user, beyond ids, groups and capabilities. SECURITY.md lists every item,
+ * and what is kept on purpose (nice, rlimits, umask, cgroup, ...).
+ * Entry and exit: the target's ids, no capability; nothing here is
+ * privileged. */
+void priv_leave_caller(const struct ident *target)
+{
+	char desc[256] = "", want[32], *cwd;
+	long key;
+	int per;
+
+	/* Root's session keyring (a Kerberos KEYRING: cache, fscrypt keys)
+	 * belongs to whoever possesses it, whatever their uid: join a new
+	 * one of the target's own, as pam_keyinit does for a session. The
+	 * user keyrings follow the uid and are the target's already. */
+	key = syscall(SYS_keyctl, KEYCTL_JOIN_SESSION_KEYRING, NULL);
+	if (key < 0 && errno != ENOSYS) /* ENOSYS: no keyrings to inherit */
+		die(EXIT_SYSTEM, "cannot start a new session keyring: %s", strerror(errno));
+	snprintf(want, sizeof(want), "keyring;%u;", (unsigned)target->uid);
+	if (key >= 0 && (syscall(SYS_keyctl, KEYCTL_GET_KEYRING_ID, KEY_SPEC_SESSION_KEYRING, 0) != key ||
+			 syscall(SYS_keyctl, KEYCTL_DESCRIBE, key, desc, sizeof(desc) - 1) <= 0 ||
+			 strncmp(desc, want, strlen(want)) != 0))
+		die(EXIT_SYSTEM, "the new session keyring is not the target's own");
+
+	/* Root's ADDR_NO_RANDOMIZE or MMAP_PAGE_ZERO must not reach the
+	 * target, as the kernel sees to for a setuid program. */
+	per = personality(0xffffffff);
+	if (per == -1 || personality((unsigned long)(per & ~PER_CLEAR)) == -1 ||
+	    (per = personality(0xffffffff)) == -1)
+		die(EXIT_SYSTEM, "cannot reset the personality flags: %s", strerror(errno));
+	if (per & PER_CLEAR)
+		die(EXIT_SYSTEM, "the personality flags did not change");
+
+	/* A working directory inside one the target cannot search would let
+	 * it reach what lies below: enter it again by its path, as the
+	 * target, or refuse. */
+	cwd = getcwd(NULL, 0);
+	if (!cwd)
+		die(EXIT_SYSTEM, "current directory: %s", strerror(errno));
+	if (chdir(cwd) != 0) {
+		char shown[256];
+		die(EXIT_SYSTEM, "current directory %s: not accessible to uid %u: %s "
+		    "(start portbind from a directory the user can reach)",
+		    clean(cwd, shown, sizeof(shown)), (unsigned)target->uid, strerror(errno));
+	}
+	free(cwd);
 }

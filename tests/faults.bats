@@ -260,7 +260,8 @@ matrix() {
 		if (n == "close" && fd == unprivfd) unprivfd = ""
 		if (n == "close" && fd == ttyfd) ttyfd = ""
 		if (n == "close_range") { if (dropped) placed = 1; sanitized = 1 }
-		if (n == "setresuid") dropped = 1
+		# The drop, not the lookup as the caller (setresuid(-1, uid, -1)).
+		if (n == "setresuid" && arg(s, 1) != "-1") dropped = 1
 		if (tty_done) intty = 0
 		if (n ~ /^execve(at)?$/ && ret == "0") state = 3
 	}

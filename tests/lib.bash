@@ -5,6 +5,11 @@ PB=$PB_PREFIX/bin/portbind
 PROBE=$PB_PREFIX/libexec/probe
 ETC=$PB_PREFIX/etc
 
+# Tests run from the private prefix, which every test user can enter,
+# wherever the clone lives: a command root runs as another user must be
+# able to enter portbind's current directory again as that user.
+cd "$PB_PREFIX" || exit 1
+
 # The ownership table from stdin (root-owned, 0644); portbind.d emptied.
 table() {
 	cat > "$ETC/portbind.conf"

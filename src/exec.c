@@ -45,7 +45,7 @@ int cmd_open(const char *cmd, char **path)
 {
 	const char *p = getenv("PATH");
 	char shown[256];
-	int fd, e, err = ENOENT;
+	int fd, err = ENOENT;
 
 	clean(cmd, shown, sizeof(shown));
 	if (strchr(cmd, '/')) {
@@ -72,7 +72,7 @@ int cmd_open(const char *cmd, char **path)
 			*path = full;
 			return fd;
 		}
-		e = errno;
+		int e = errno;
 		free(full);
 		if (e == EACCES)
 			err = EACCES;

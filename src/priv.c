@@ -249,7 +249,8 @@ void priv_leave_caller(const struct ident *target)
 		die(EXIT_SYSTEM, "the new session keyring is not the target's own");
 
 	/* Root's ADDR_NO_RANDOMIZE or MMAP_PAGE_ZERO must not reach the
-	 * target, as the kernel sees to for a setuid program. */
+	 * target. The kernel clears them when it executes a setuid file,
+	 * but root may run a copy without the bit. */
 	per = personality(0xffffffff);
 	if (per == -1 || personality((unsigned long)(per & ~PER_CLEAR)) == -1 ||
 	    (per = personality(0xffffffff)) == -1)

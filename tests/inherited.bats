@@ -100,11 +100,18 @@ teardown() {
 }
 
 @test "root's personality flags (ADDR_NO_RANDOMIZE) do not reach a command run as pbt_alice" {
+	local copy=$BATS_TEST_TMPDIR/portbind-copy
 	run setarch -R cat /proc/self/personality
 	[ "$output" = 00040000 ] || fail "control: setarch -R did not set ADDR_NO_RANDOMIZE"
+	# The kernel clears them when it executes the setuid portbind ...
 	run setarch -R "$PB" 8081 pbt_alice -- /bin/cat /proc/self/personality
 	expect_status 0
 	[ "$output" = 00000000 ] || fail "expected no personality flag in the command"
+	# ... and portbind itself when root runs a copy without the setuid bit.
+	install -m 0755 "$PB" "$copy"
+	run setarch -R "$copy" 8081 pbt_alice -- /bin/cat /proc/self/personality
+	expect_status 0
+	[ "$output" = 00000000 ] || fail "expected no personality flag from a copy without the setuid bit"
 	# A caller other than root: the kernel clears them at the setuid exec.
 	run as pbt_alice setarch -R "$PB" 8081 -- /bin/cat /proc/self/personality
 	expect_status 0

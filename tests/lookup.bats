@@ -28,20 +28,22 @@ ask_as_alice() {
 }
 
 @test "no oracle through /proc/PID/{cwd,root,exe} of root's process: a file that exists and one that does not give pbt_alice the same answer" {
-	local vault=$BATS_TEST_TMPDIR/vault pid f exists missing
+	local vault=$BATS_TEST_TMPDIR/vault pid f
+	# Root's process works in a directory below one only root can search.
 	mkdir -m 0700 "$vault"
-	touch "$vault/exists-here"
-	chmod 0755 "$vault/exists-here"
-	bg_as root bash -c 'cd "$1" && exec sleep 60' _ "$vault"
+	mkdir -m 0755 "$vault/sub"
+	touch "$vault/sub/exists-here"
+	chmod 0755 "$vault/sub/exists-here"
+	bg_as root bash -c 'cd "$1" && exec sleep 60' _ "$vault/sub"
 	pid=$bg
 	for ((f = 0; f < 200; f++)); do
-		[ "$(readlink "/proc/$pid/cwd")" = "$vault" ] && break
+		[ "$(readlink "/proc/$pid/cwd")" = "$vault/sub" ] && break
 		sleep 0.025
 	done
 	# Alone, pbt_alice cannot tell: both paths are out of her reach.
 	run as pbt_alice test -e "/proc/$pid/cwd/exists-here"
 	[ "$status" -ne 0 ] || fail "control: pbt_alice can reach root's cwd by herself"
-	for f in cwd/exists-here cwd/missing-here "root$vault/exists-here" "root$vault/missing-here" exe; do
+	for f in cwd/exists-here cwd/missing-here "root$vault/sub/exists-here" "root$vault/sub/missing-here" exe; do
 		ask_as_alice "$PB" --dry-run 8081 -- "/proc/$pid/$f"
 		echo "/proc/PID/$f: $answer"
 		[[ "$answer" == "126 portbind: /proc/$pid/$f: Permission denied" ]] ||

@@ -14,6 +14,51 @@
 
 #include "portbind.h"
 
+/* Remember path as st describes it (NULL: it did not exist). */
+static void stamp(struct table *t, const char *path, const struct stat *st)
+{
+	struct stamp *v = realloc(t->stamps, (t->nstamps + 1) * sizeof(*v));
+	char *copy = v ? strdup(path) : NULL;
+
+	t->stamps = v ? v : t->stamps;
+	if (!copy) {
+		table_error(t, "out of memory");
+		return;
+	}
+	v += t->nstamps++;
+	memset(v, 0, sizeof(*v));
+	v->path = copy;
+	if (st) {
+		v->dev = st->st_dev;
+		v->ino = st->st_ino;
+		v->size = st->st_size;
+		v->mtim = st->st_mtim;
+		v->ctim = st->st_ctim;
+	}
+}
+
+/* Is every file and directory of the table still as it was read? Any
+ * change to a file's content or mode changes its ctime, a rename over it
+ * its inode, and an entry added to or removed from portbind.d the
+ * directory's mtime. */
+bool load_unchanged(const struct table *t)
+{
+	for (size_t i = 0; i < t->nstamps; i++) {
+		const struct stamp *p = &t->stamps[i];
+		struct stat st;
+		if (lstat(p->path, &st) != 0) {
+			if (errno == ENOENT && p->dev == 0 && p->ino == 0)
+				continue;
+			return false;
+		}
+		if (st.st_dev != p->dev || st.st_ino != p->ino || st.st_size != p->size ||
+		    st.st_mtim.tv_sec != p->mtim.tv_sec || st.st_mtim.tv_nsec != p->mtim.tv_nsec ||
+		    st.st_ctim.tv_sec != p->ctim.tv_sec || st.st_ctim.tv_nsec != p->ctim.tv_nsec)
+			return false;
+	}
+	return true;
+}
+
 /* Root-owned and writable by root alone, or an error is counted. */
 static bool owner_ok(struct table *t, const struct stat *st)
 {
@@ -28,13 +73,14 @@ static bool owner_ok(struct table *t, const struct stat *st)
 	return true;
 }
 
-static void load_file(struct table *t, int dirfd, const char *name, const char *shown,
-		      bool check_owner)
+static void load_file(struct table *t, int dirfd, const char *name, const char *path,
+		      const char *shown, bool check_owner)
 {
 	int fd = openat(dirfd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
 	struct stat st;
 	char *buf = NULL;
 	size_t len = 0;
+	int rc;
 
 	t->file = shown;
 	t->line = 0;
@@ -42,7 +88,10 @@ static void load_file(struct table *t, int dirfd, const char *name, const char *
 		table_error(t, "cannot open: %s", errno == ELOOP ? "is a symbolic link" : strerror(errno));
 		return;
 	}
-	if (fstat(fd, &st) != 0) {
+	rc = fstat(fd, &st);
+	if (rc == 0)
+		stamp(t, path, &st);
+	if (rc != 0) {
 		table_error(t, "cannot stat: %s", strerror(errno));
 	} else if (!S_ISREG(st.st_mode)) {
 		table_error(t, "not a regular file");
@@ -87,15 +136,21 @@ static void load_dir(struct table *t, const char *dir, bool check_owner)
 	char **names = NULL;
 	size_t n = 0;
 	DIR *d;
+	int rc;
 
 	t->file = dir;
 	t->line = 0;
 	if (fd < 0) {
 		if (errno != ENOENT)
 			table_error(t, "cannot open directory: %s", strerror(errno));
+		else
+			stamp(t, dir, NULL);
 		return;
 	}
-	if (fstat(fd, &st) != 0 || !S_ISDIR(st.st_mode)) {
+	rc = fstat(fd, &st);
+	if (rc == 0)
+		stamp(t, dir, &st);
+	if (rc != 0 || !S_ISDIR(st.st_mode)) {
 		table_error(t, "not a directory");
 		close(fd);
 		return;
@@ -138,7 +193,7 @@ static void load_dir(struct table *t, const char *dir, bool check_owner)
 		sprintf(shown, "%s/%s", dir, names[i]);
 		if (!table_keep(t, shown))
 			break;
-		load_file(t, dirfd(d), names[i], shown, check_owner);
+		load_file(t, dirfd(d), names[i], shown, shown, check_owner);
 	}
 	for (size_t i = 0; i < n; i++)
 		free(names[i]);
@@ -218,7 +273,7 @@ void load_table(struct table *t, const char *conf, const char *dir, bool check_o
 	clean(conf, shown, size);
 	if (!table_keep(t, shown))
 		die(EXIT_SYSTEM, "out of memory");
-	load_file(t, AT_FDCWD, conf, shown, check_owner);
+	load_file(t, AT_FDCWD, conf, conf, shown, check_owner);
 	if (dir)
 		load_dir(t, dir, check_owner);
 	for (size_t i = 0; i < t->n; i++)

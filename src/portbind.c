@@ -44,7 +44,8 @@ static void usage(FILE *out)
 	      "  -v, --verbose      explain the decision on stderr\n"
 	      "  -h, --help         this text;  --version  the version\n"
 	      "Exit: 64 usage, 67 unknown user/group, 69 bind failed, 71 system or privilege\n"
-	      "failure, 77 denied, 78 bad table, 126/127 command not executable/not found.\n"
+	      "failure, 75 table changed meanwhile, 77 denied, 78 bad table, 126/127 command\n"
+	      "not executable/not found.\n"
 	      "Table: " SYSCONFDIR "/portbind.conf and " SYSCONFDIR "/portbind.d/*.conf;\n"
 	      "see portbind(1) and portbind.conf(5).\n",
 	      out);
@@ -164,6 +165,11 @@ int main(int argc, char **argv)
 
 	for (size_t i = 0; i < c.nspecs; i++)
 		socks[i] = sock_bind(&c.specs[i], target.uid, c.backlog, c.reuseport);
+	/* The caller can still stop us between the read and the binds
+	 * (SIGSTOP): the grant stands only on the table as it is now. */
+	if (!load_unchanged(&t))
+		die(EXIT_TEMPFAIL, "the ownership table changed while portbind ran: "
+				   "nothing was granted, run it again");
 	if (caller.uid == 0)
 		priv_detach_tty();
 	priv_drop(&target, !c.allow_new_privs);

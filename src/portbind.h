@@ -33,6 +33,7 @@ enum {
 	EXIT_BIND = 69,
 	EXIT_SYSTEM = 71,
 	EXIT_DENIED = 77,
+	EXIT_TEMPFAIL = 75,
 	EXIT_TABLE = 78,
 	EXIT_NOEXEC = 126,
 	EXIT_NOTFOUND = 127,
@@ -103,6 +104,16 @@ struct section {
 	ino_t prog_ino;
 };
 
+/* A table file or directory as it was when read: any change to it (an
+ * edit, a rename over it, an entry added or removed) changes one of these. */
+struct stamp {
+	char *path;
+	dev_t dev; /* 0 and ino 0: did not exist */
+	ino_t ino;
+	off_t size;
+	struct timespec mtim, ctim;
+};
+
 struct table {
 	struct section *s;
 	size_t n;
@@ -111,6 +122,8 @@ struct table {
 	FILE *errout; /* where file:line errors go; NULL: silent */
 	char **paths; /* file names the sections point to */
 	size_t npaths;
+	struct stamp *stamps; /* every file and directory read */
+	size_t nstamps;
 	/* parser state */
 	const char *file;
 	unsigned line;
@@ -159,6 +172,7 @@ bool ranges_add(struct ranges *r, struct range x);
 
 /* load.c */
 void load_table(struct table *t, const char *conf, const char *dir, bool check_owner);
+bool load_unchanged(const struct table *t);
 
 /* policy.c */
 const struct section *policy_decide(const struct table *t, const struct spec *sp,

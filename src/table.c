@@ -429,6 +429,11 @@ void table_free(struct table *t)
 	}
 	free(t->s);
 	free_names(t->paths, t->npaths);
+	for (size_t i = 0; i < t->nstamps; i++)
+		free(t->stamps[i].path);
+	free(t->stamps);
+	t->stamps = NULL;
+	t->nstamps = 0;
 	t->s = NULL;
 	t->paths = NULL;
 	t->n = t->npaths = 0;

@@ -430,7 +430,7 @@ cases_done() {
 		expect_line "SPEC"
 		expect_line "--"
 		local code
-		for code in 64 67 69 71 77 78 126 127; do
+		for code in 64 67 69 71 75 77 78 126 127; do
 			expect_line "$code"
 		done
 		expect_no_line "uid="

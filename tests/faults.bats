@@ -42,7 +42,7 @@ need_strace() {
 }
 
 ZERO=0000000000000000
-DOCUMENTED=" 67 69 71 77 78 126 127 "
+DOCUMENTED=" 67 69 71 75 77 78 126 127 "
 
 # awk: arg(call, i) is the i-th argument in a trace line; sig() a call's
 # signature, the same in the granted run and with the fault injected

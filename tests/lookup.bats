@@ -118,3 +118,43 @@ T
 	expect_refused 77 "permission denied"
 	expect_port_free 80
 }
+
+# Run portbind as root for pbt_alice on port 80 with its first bind()
+# held back 1.5 s (strace), as a caller's SIGSTOP between the table read
+# and the bind would; run "$@" meanwhile. Status and output in $status,
+# $output.
+bind_late() {
+	command -v strace >/dev/null || fail "strace is not installed (tests/deps installs it)"
+	bg_as root strace -f -qq -o /dev/null -e trace=bind -e inject=bind:delay_enter=1500000:when=1 \
+		-- "$PB" 80 pbt_alice -- "$PROBE"
+	sleep 0.5
+	"$@"
+	for ((i = 0; i < 400; i++)); do
+		kill -0 "$bg" 2>/dev/null || break
+		sleep 0.05
+	done
+	kill -0 "$bg" 2>/dev/null && fail "portbind still runs after 20 s"
+	wait "$bg" && status=0 || status=$?
+	output=$(cat "$out")
+}
+
+@test "a grant root removes while portbind is held between the table read and the bind: 75, nothing granted" {
+	local i
+	bind_late table <<'T'
+[web]
+port = 80
+user = pbt_bob
+T
+	expect_refused 75 "the ownership table changed while portbind ran"
+	expect_port_free 80
+}
+
+@test "a drop-in root adds while portbind is held before the bind: 75 as well; held without a change: granted" {
+	local i
+	bind_late dropin late.conf <<<$'[late]\nport = 9999\nuser = pbt_bob'
+	expect_refused 75 "the ownership table changed while portbind ran"
+	rm -f "$ETC/portbind.d/late.conf"
+	bind_late true
+	expect_status 0
+	expect_line "uid=59001,59001,59001"
+}

@@ -143,12 +143,11 @@ static size_t log_parts(int prio, const char *head, const char *text, size_t tot
 	char line[LOG_LINE_MAX + 1];
 	size_t len = strlen(text), pos = 0, end, k = 0;
 	size_t room = LOG_LINE_MAX - strlen(head) - strlen(" part=9999/9999 ");
-	bool cut = false, cont;
+	bool cut = false;
 
 	do {
-		size_t next;
-		cont = cut;
-		next = log_share(text, len, pos, room - cont, &end, &cut);
+		bool cont = cut;
+		size_t next = log_share(text, len, pos, room - cont, &end, &cut);
 		if (total) {
 			snprintf(line, sizeof(line), "%s part=%zu/%zu %s%.*s%s", head, k + 1, total,
 				 cont ? "\\" : "", (int)(end - pos), text + pos, cut ? "\\" : "");

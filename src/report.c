@@ -145,7 +145,7 @@ static void put_ident(FILE *f, const char *key, const struct ident *id)
  * silently. */
 static void put_args(FILE *f, char **argv)
 {
-	size_t room = LOG_ARGS_MAX, k, n = 0, w, fit, left, nleft = 1;
+	size_t room = LOG_ARGS_MAX, k, n = 0, w, left, nleft = 1;
 	char key[48];
 
 	for (k = 0; argv[k]; k++) {
@@ -161,7 +161,7 @@ static void put_args(FILE *f, char **argv)
 		return;
 	left = n;
 	if ((size_t)snprintf(key, sizeof(key), " arg%zu-cut=", k) <= room) {
-		fit = log_fit(argv[k], n, room - strlen(key), &w);
+		size_t fit = log_fit(argv[k], n, room - strlen(key), &w);
 		fputs(key, f);
 		log_escaped(f, argv[k], fit);
 		left -= fit;

@@ -107,6 +107,7 @@ int main(int argc, char **argv)
 	static struct cli c;
 	struct table t;
 	struct ident caller, target;
+	struct program prog;
 	struct grant g[MAX_SPECS];
 	int socks[MAX_SPECS], cmd_fd;
 	char err[256], *path, **envp;
@@ -150,12 +151,13 @@ int main(int argc, char **argv)
 	priv_as_caller(&caller);
 	cmd_fd = cmd_open(c.command[0], &path);
 	priv_resume(&caller);
+	program_identify(cmd_fd, &prog);
 	read_table(&t, &c, &caller);
 	if (!authorize(&c, &t, &target, cmd_fd, g, &pinned)) {
 		if (c.dry_run || c.verbose)
 			report_decision(c.dry_run ? stdout : stderr, &c, g, &target, path);
 		if (!c.dry_run)
-			report_log(LOG_WARNING, "denied", &c, g, &caller, &target, path);
+			report_log(LOG_WARNING, "denied", &c, g, &caller, &target, &prog);
 		die(EXIT_DENIED, "permission denied: run with --dry-run to see why");
 	}
 	if (c.dry_run) {
@@ -181,6 +183,6 @@ int main(int argc, char **argv)
 	envp = env_build(environ, caller.uid != 0, c.inetd, g, c.nspecs, (long)getpid());
 	if (!envp)
 		die(EXIT_SYSTEM, "out of memory");
-	report_log(LOG_NOTICE, "granted", &c, g, &caller, &target, path);
+	report_log(LOG_NOTICE, "granted", &c, g, &caller, &target, &prog);
 	cmd_exec(cmd_fd, path, pinned, c.command, envp);
 }

@@ -13,7 +13,7 @@
  *   env.c       the command's environment (pure)
  *   exec.c      finding the command as the caller, executing it
  *   report.c    --list, --dry-run, -v and the syslog lines
- *   log.c       error exits, syslog, escaping
+ *   log.c       error exits, syslog lines and records, escaping
  */
 #ifndef PORTBIND_H
 #define PORTBIND_H
@@ -147,6 +147,13 @@ struct grant {
 	const char *name;         /* its LISTEN_FDNAMES entry */
 };
 
+/* The command as the log names it: the kernel's path of the file found,
+ * whatever detours the caller's path took, and its device and inode. */
+struct program {
+	char *path;
+	dev_t dev;
+	ino_t ino;
+};
 
 /* parse.c */
 bool parse_num(const char *s, size_t len, uint32_t min, uint32_t max, uint32_t *out);
@@ -222,12 +229,16 @@ _Noreturn void cmd_exec(int fd, const char *path, bool pinned, char **argv, char
 void report_list(const struct table *t, const struct ident *caller, unsigned unpriv_start);
 void report_decision(FILE *out, const struct cli *c, const struct grant *g,
 		     const struct ident *target, const char *path);
+void program_identify(int fd, struct program *p);
 void report_log(int prio, const char *what, const struct cli *c, const struct grant *g,
-		const struct ident *caller, const struct ident *target, const char *path);
+		const struct ident *caller, const struct ident *target, const struct program *prog);
 
 /* log.c */
 _Noreturn void die(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void log_line(int prio, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 const char *clean(const char *s, char *buf, size_t size);
+void log_escaped(FILE *f, const char *s, size_t n);
+size_t log_fit(const char *s, size_t n, size_t room, size_t *width);
+void log_record(int prio, const char *what, const char *text);
 
 #endif

@@ -1,10 +1,20 @@
 /* report.c: what portbind tells people: --list, --dry-run and -v on
- * stdout/stderr, and the grant and denial lines in syslog. */
+ * stdout/stderr, and the grant and denial records in syslog. */
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <syslog.h>
+#include <unistd.h>
 
 #include "portbind.h"
+
+/* Bytes of arguments in one log record at most, escaped: the command line
+ * of any usual daemon, but no caller can send megabytes to syslog. */
+#define LOG_ARGS_MAX 4096
+/* The kernel names a file in one page at most (d_path()), 64 KiB at most. */
+#define PROC_PATH_MAX 65536
 
 /* The first n ranges of r (the later ones are resolved user and group names). */
 static void put_ranges(FILE *out, const char *key, const struct ranges *r, size_t n)
@@ -90,30 +100,107 @@ void report_decision(FILE *out, const struct cli *c, const struct grant *g,
 	fputc('\n', out);
 }
 
-/* One line per decision: who asked, for whom, which sockets and why, and
- * the command. Every caller string goes through clean(). */
-void report_log(int prio, const char *what, const struct cli *c, const struct grant *g,
-		const struct ident *caller, const struct ident *target, const char *path)
+/* The program as the log names it: the kernel's own path of the file
+ * cmd_open() found (readlink of /proc/self/fd/N, so no "/./", "..", symlink
+ * or PATH detour of the caller's survives), and its device and inode. The
+ * path goes to root's log only, never back to the caller. The kernel
+ * cannot name a path longer than a page (ENAMETOOLONG): exit 71 then,
+ * never a name the caller wrote. */
+void program_identify(int fd, struct program *p)
 {
-	char socks[1024] = "", s[96], one[160], cw[96], tw[96], cmd[512], arg[128];
-	size_t k = 0;
+	char link[64];
+	struct stat st;
+	ssize_t n;
 
-	for (size_t i = 0; i < c->nspecs && k < sizeof(socks); i++) {
-		const char *by = g[i].why == GRANT_SECTION ? g[i].by->label
-			       : g[i].why == GRANT_FREE    ? "free"
-			       : g[i].why == DENY_OWNED    ? "DENIED:owned"
-							   : "DENIED:privileged";
-		snprintf(one, sizeof(one), "%s%s[%s]", i ? "," : "",
-			 spec_str(&c->specs[i], s, sizeof(s)), by);
-		k += (size_t)snprintf(socks + k, sizeof(socks) - k, "%s", one);
+	snprintf(link, sizeof(link), "/proc/self/fd/%d", fd);
+	p->path = malloc(PROC_PATH_MAX + 1);
+	if (!p->path)
+		die(EXIT_SYSTEM, "out of memory");
+	n = readlink(link, p->path, PROC_PATH_MAX + 1);
+	if (n < 0)
+		die(EXIT_SYSTEM, "readlink %s: %s", link, strerror(errno));
+	if (n > PROC_PATH_MAX)
+		die(EXIT_SYSTEM, "readlink %s: longer than %d bytes", link, PROC_PATH_MAX);
+	p->path[n] = '\0';
+	if (fstat(fd, &st) != 0)
+		die(EXIT_SYSTEM, "fstat command: %s", strerror(errno));
+	p->dev = st.st_dev;
+	p->ino = st.st_ino;
+}
+
+static void put_ident(FILE *f, const char *key, const struct ident *id)
+{
+	fputs(key, f);
+	if (!id->name) {
+		fprintf(f, "#%u", (unsigned)id->uid);
+		return;
 	}
-	clean(path, cmd, sizeof(cmd));
-	for (size_t i = 1; c->command[i] && strlen(cmd) + 8 < sizeof(cmd); i++) {
-		clean(c->command[i], arg, sizeof(arg));
-		strncat(cmd, " ", sizeof(cmd) - strlen(cmd) - 1);
-		strncat(cmd, arg, sizeof(cmd) - strlen(cmd) - 1);
+	log_escaped(f, id->name, strlen(id->name));
+	fprintf(f, "(%u)", (unsigned)id->uid);
+}
+
+/* " argK=VALUE" for each argument of the command, argv[0] included, while
+ * LOG_ARGS_MAX lasts; the first that does not fit whole is " argK-cut=" with
+ * as much of it as fits, and what is left is counted, never dropped
+ * silently. */
+static void put_args(FILE *f, char **argv)
+{
+	size_t room = LOG_ARGS_MAX, k, n = 0, w, left, nleft = 1;
+	char key[48];
+
+	for (k = 0; argv[k]; k++) {
+		size_t kl = (size_t)snprintf(key, sizeof(key), " arg%zu=", k);
+		n = strlen(argv[k]);
+		if (kl > room || log_fit(argv[k], n, room - kl, &w) < n)
+			break;
+		fputs(key, f);
+		log_escaped(f, argv[k], n);
+		room -= kl + w;
 	}
-	log_line(prio, "%s: caller=%s target=%s sockets=%s command=%s", what,
-		 ident_str(caller, cw, sizeof(cw)), target ? ident_str(target, tw, sizeof(tw)) : "-",
-		 socks, cmd);
+	if (!argv[k])
+		return;
+	left = n;
+	if ((size_t)snprintf(key, sizeof(key), " arg%zu-cut=", k) <= room) {
+		size_t fit = log_fit(argv[k], n, room - strlen(key), &w);
+		fputs(key, f);
+		log_escaped(f, argv[k], fit);
+		left -= fit;
+	}
+	for (k++; argv[k]; k++, nleft++)
+		left += strlen(argv[k]);
+	fprintf(f, " (%zu more bytes in %zu argument%s not logged)", left, nleft,
+		nleft == 1 ? "" : "s");
+}
+
+/* One record per decision: who asked, for whom, every socket with its
+ * decision, the program and its arguments, as log_record() lines. Every
+ * caller string is escaped by log_escaped(); only arguments are shortened. */
+void report_log(int prio, const char *what, const struct cli *c, const struct grant *g,
+		const struct ident *caller, const struct ident *target, const struct program *prog)
+{
+	char *text = NULL, s[96];
+	size_t len = 0;
+	FILE *f = open_memstream(&text, &len);
+	bool bad;
+
+	if (!f)
+		die(EXIT_SYSTEM, "log record: %s", strerror(errno));
+	put_ident(f, "caller=", caller);
+	put_ident(f, " target=", target);
+	for (size_t i = 0; i < c->nspecs; i++)
+		fprintf(f, " socket=%s[%s]", spec_str(&c->specs[i], s, sizeof(s)),
+			g[i].why == GRANT_SECTION ? g[i].by->label
+			: g[i].why == GRANT_FREE  ? "free"
+			: g[i].why == DENY_OWNED  ? "DENIED:owned"
+						  : "DENIED:privileged");
+	fputs(" program=", f);
+	log_escaped(f, prog->path, strlen(prog->path));
+	fprintf(f, " dev=%u:%u ino=%llu", major(prog->dev), minor(prog->dev),
+		(unsigned long long)prog->ino);
+	put_args(f, c->command);
+	bad = ferror(f);
+	if (fclose(f) != 0 || bad)
+		die(EXIT_SYSTEM, "log record: %s", strerror(errno));
+	log_record(prio, what, text);
+	free(text);
 }

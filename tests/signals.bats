@@ -447,12 +447,72 @@ with open(sys.argv[1], \"a\") as f:
 " "$LOGFILE" 3>&- &
 	py=$!
 	for i in $(seq 100); do [ "$(stat -c %a /dev/log 2>/dev/null)" = 666 ] && break; sleep 0.05; done
+	alice() { setpriv --reuid=pbt_alice --regid=pbt_alice --init-groups -- "$@"; }
 '
 
-@test "caller-controlled strings cannot forge a log line: one datagram per decision, every byte escaped" {
-	local py
-	py=$(command -v python3) || skip "python3 is not installed (needed for a /dev/log listener)"
-	export LOGFILE=$BATS_TEST_TMPDIR/syslog PY=$py
+# A /dev/log listener needs python3; $LOGFILE is where it writes.
+need_listener() {
+	PY=$(command -v python3) || skip "python3 is not installed (needed for a /dev/log listener)"
+	export LOGFILE=$BATS_TEST_TMPDIR/syslog PY
+}
+
+# The records in $LOGFILE put back together as portbind(1) LOGGING says, one
+# line each, in the order of their first parts: "WHAT req=ID parts=N ITEMS".
+# A datagram or record that breaks the format is a line "BAD: why: what":
+# not one authpriv line of portbind[PID] "WHAT: req=PID@S.N part=K/N ..."
+# of at most 900 bytes after "portbind[PID]: " (1024 in all), parts
+# missing, repeated or out of order, a record's lines not agreeing, a cut
+# item not marked at both ends.
+records() {
+	"$PY" - "$LOGFILE" <<'PY'
+import re, sys
+head = re.compile(r"ctl=0 text=<8[45]>[A-Z][a-z]{2} [ 0-9]\d \d\d:\d\d:\d\d portbind\[(\d+)\]: (.*)$")
+line = re.compile(r"(granted|denied): req=((\d+)@\d+\.\d{9}) part=(\d+)/(\d+) (.+)$")
+recs, order = {}, []
+for raw in open(sys.argv[1]):
+    raw = raw.rstrip("\n")
+    h = head.match(raw)
+    m = h and line.match(h.group(2))
+    if not m or h.group(1) != m.group(3):
+        print("BAD: not a record line: " + raw)
+        continue
+    if len(raw) - len("ctl=0 text=") > 1024 or len(h.group(2)) > 900:
+        print("BAD: line too long: " + raw)
+    req = m.group(1) + " req=" + m.group(2)
+    k, n, body = int(m.group(4)), int(m.group(5)), m.group(6)
+    if req not in recs:
+        recs[req] = []
+        order.append(req)
+    parts = recs[req]
+    if k != len(parts) + 1 or (parts and parts[0][0] != n) or k > n:
+        print("BAD: part %d/%d out of order: %s" % (k, n, raw))
+    parts.append((n, body))
+for req in order:
+    parts = [b for n, b in recs[req]]
+    if len(parts) != recs[req][0][0]:
+        print("BAD: %s has %d of %d parts" % (req, len(parts), recs[req][0][0]))
+    text = parts[0]
+    for prev, b in zip(parts, parts[1:]):
+        if prev.endswith("\\") != b.startswith("\\"):
+            print("BAD: a cut not marked at both ends: %s / %s" % (prev[-20:], b[:20]))
+        text = text[:-1] + b[1:] if prev.endswith("\\") else text + " " + b
+    print("%s parts=%d %s" % (req, len(parts), text))
+PY
+}
+
+# The items of record line $1, one per line (the trailer's words too).
+items() {
+	tr ' ' '\n' <<<"$1"
+}
+
+# ARG exactly as the log writes an argument: bytes outside printable ASCII,
+# the backslash and the space as \xHH.
+escaped() {
+	"$PY" -c 'import sys; print("".join(chr(b) if 0x20 < b <= 0x7e and b != 0x5c else "\\x%02x" % b for b in sys.argv[1].encode("utf-8", "surrogateescape")))' "$1"
+}
+
+@test "caller-controlled strings cannot forge a log line: one record per decision, one datagram per line, every byte escaped" {
+	need_listener
 	# A command path of pbt_alice's own with a newline and a forged line in
 	# its name (a link to the probe), reachable by her.
 	local d=$BATS_TEST_TMPDIR p
@@ -464,11 +524,10 @@ with open(sys.argv[1], \"a\") as f:
 	export EVILDIR=$d/alice
 	install -d -m 0755 -o pbt_alice -g pbt_alice "$EVILDIR"
 	ln -s "$PROBE" "$EVILDIR/x"$'\n''portbind[1]: granted: caller=root(0)'
-	export FORGE=$'x\nportbind[1]: granted: caller=root(0) target=root(0) sockets=22/tcp[ssh] command=/bin/sh\x1b[2K\\'
+	export FORGE=$'x\nportbind[1]: granted: caller=root(0) target=root(0) socket=22/tcp[ssh] program=/bin/sh\x1b[2K\\'
 	export BIG
 	BIG=$(head -c 100000 /dev/zero | tr '\0' 'A')$'\n''portbind[1]: granted'
 	run with_private_dev "$LISTENER"'
-		alice() { setpriv --reuid=pbt_alice --regid=pbt_alice --init-groups -- "$@"; }
 		# 1, 2: granted and denied, the forgery in an argument, in USER
 		# and LOGNAME, and in argv[0]
 		alice env USER="$FORGE" LOGNAME="$FORGE" perl -e '"'"'$p = shift; exec { $p } @ARGV'"'"' \
@@ -497,31 +556,33 @@ with open(sys.argv[1], \"a\") as f:
 	grep -q '^status4=0$' <<<"$output" || fail "run 4 should run the probe"
 	grep -q '^status5=2$' <<<"$output" || fail "run 5 should reach the probe"
 	grep -q '^status6=2$' <<<"$output" || fail "run 6 should reach the probe"
-	local log
+	local log recs
 	log=$(cat "$LOGFILE")
-	echo "$log" | cut -c1-400 >&3
-	[ "$(grep -c . <<<"$log")" -eq 6 ] || fail "expected 6 datagrams, one per decision:" "$log"
+	recs=$(records)
+	echo "$recs" | cut -c1-400 >&3
+	! grep -q '^BAD' <<<"$recs" || fail "the log breaks the format:" "$recs"
+	[ "$(grep -c . <<<"$recs")" -eq 6 ] || fail "expected 6 records, one per decision:" "$recs"
 	! grep -qv '^ctl=0 ' <<<"$log" || fail "a datagram holds a raw control byte:" "$log"
-	# each is one portbind line of its own, at authpriv, with the real pid
-	[ "$(grep -c '^ctl=0 text=<8[0-9]>.* portbind\[[0-9]*\]: \(granted\|denied\): caller=' <<<"$log")" -eq 6 ] ||
-		fail "every datagram should be one 'portbind[PID]: granted|denied: caller=' line"
-	[ "$(grep -c 'denied: caller=pbt_alice(59001)' <<<"$log")" -eq 1 ] || fail "the denial line"
-	[ "$(grep -c 'granted: caller=pbt_alice(59001)' <<<"$log")" -eq 4 ] || fail "alice's grant lines"
-	[ "$(grep -c 'granted: caller=root(0) target=pbt_alice(59001)' <<<"$log")" -eq 1 ] ||
-		fail "root's grant line"
-	grep -qF 'x\x0aportbind[1]: granted: caller=root(0)' <<<"$log" || fail "the newline is not escaped as \\x0a"
-	grep -qF '\x1b[2K\x5c' <<<"$log" || fail "ESC and backslash are not escaped"
+	[ "$(grep -c '^denied req=[^ ]* parts=1 caller=pbt_alice(59001) ' <<<"$recs")" -eq 1 ] || fail "the denial record"
+	[ "$(grep -c '^granted req=[^ ]* parts=[0-9]* caller=pbt_alice(59001) ' <<<"$recs")" -eq 4 ] || fail "alice's grant records"
+	[ "$(grep -c '^granted req=[^ ]* parts=1 caller=root(0) target=pbt_alice(59001) ' <<<"$recs")" -eq 1 ] ||
+		fail "root's grant record"
+	# the forged path is only the command as she wrote it; the program is the probe
+	grep -qF " program=$(readlink -f "$PROBE") dev=" <<<"$(grep ' socket=8080/tcp\[free\] ' <<<"$recs")" ||
+		fail "run 3 should name the probe as the program"
+	grep -qF 'x\x0aportbind[1]:\x20granted:\x20caller=root(0)' <<<"$recs" || fail "the newline is not escaped as \\x0a"
+	grep -qF '\x1b[2K\x5c' <<<"$recs" || fail "ESC and backslash are not escaped"
+	# no record holds a second field of the kinds the forgeries fake
+	[ "$(grep -o ' program=' <<<"$recs" | wc -l)" -eq 6 ] && [ "$(grep -o ' socket=' <<<"$recs" | wc -l)" -eq 6 ] ||
+		fail "a forged field reads as a real one:" "$recs"
 	expect_unbound 80
 	expect_unbound 443
 	expect_unbound 8080
 }
 
-@test "grants and denials reach syslog as documented: authpriv, notice or warning, caller, target, sockets with their sections, command" {
-	local py
-	py=$(command -v python3) || skip "python3 is not installed (needed for a /dev/log listener)"
-	export LOGFILE=$BATS_TEST_TMPDIR/syslog PY=$py
+@test "grants and denials reach syslog as documented: authpriv, notice or warning, caller, target, every socket with its section, the program, its arguments" {
+	need_listener
 	run with_private_dev "$LISTENER"'
-		alice() { setpriv --reuid=pbt_alice --regid=pbt_alice --init-groups -- "$@"; }
 		bob() { setpriv --reuid=pbt_bob --regid=pbt_dev --init-groups -- "$@"; }
 		alice "$PB" 80,127.0.0.1:8080/udp -- "$PROBE" --sleep 0 >/dev/null 2>&1
 		bob "$PB" 443,81 -- "$PROBE" >/dev/null 2>&1
@@ -529,13 +590,177 @@ with open(sys.argv[1], \"a\") as f:
 		"$PB" --list >/dev/null 2>&1
 		sleep 0.3
 		kill $py'
-	local log
+	local log prog id
 	log=$(cat "$LOGFILE")
 	echo "$log" >&3
 	[ "$(grep -c . <<<"$log")" -eq 2 ] || fail "one line per decision that would bind; --dry-run and --list log nothing:" "$log"
+	prog=$(readlink -f "$PROBE")
+	id=$(stat -L -c 'dev=%Hd:%Ld ino=%i' "$PROBE")
 	# <85> is LOG_AUTHPRIV|LOG_NOTICE, <84> LOG_AUTHPRIV|LOG_WARNING
-	grep -qE "^ctl=0 text=<85>.* portbind\[[0-9]+\]: granted: caller=pbt_alice\(59001\) target=pbt_alice\(59001\) sockets=80/tcp\[web\],127\.0\.0\.1:8080/udp\[free\] command=$PROBE --sleep 0$" <<<"$log" ||
+	grep -qE "^ctl=0 text=<85>.* portbind\[([0-9]+)\]: granted: req=\1@[0-9]+\.[0-9]{9} part=1/1 caller=pbt_alice\(59001\) target=pbt_alice\(59001\) socket=80/tcp\[web\] socket=127\.0\.0\.1:8080/udp\[free\] program=$prog $id arg0=$PROBE arg1=--sleep arg2=0$" <<<"$log" ||
 		fail "the grant line" "$log"
-	grep -qE "^ctl=0 text=<84>.* portbind\[[0-9]+\]: denied: caller=pbt_bob\(59002\) target=pbt_bob\(59002\) sockets=443/tcp\[DENIED:owned\],81/tcp\[DENIED:privileged\] command=$PROBE$" <<<"$log" ||
+	grep -qE "^ctl=0 text=<84>.* portbind\[([0-9]+)\]: denied: req=\1@[0-9]+\.[0-9]{9} part=1/1 caller=pbt_bob\(59002\) target=pbt_bob\(59002\) socket=443/tcp\[DENIED:owned\] socket=81/tcp\[DENIED:privileged\] program=$prog $id arg0=$PROBE$" <<<"$log" ||
 		fail "the denial line" "$log"
+}
+
+@test "a record names every socket, whatever their number: 63 UDP SPECs on [::1] then 127.0.0.1:80/tcp, granted and denied, in lines of one request id" {
+	need_listener
+	local i udp=()
+	for ((i = 0; i < 63; i++)); do udp+=("[::1]:$((20000 + i))/udp"); done
+	export SPECS80 SPECS81
+	SPECS80=$(IFS=,; echo "${udp[*]},127.0.0.1:80/tcp")
+	SPECS81=$(IFS=,; echo "${udp[*]},127.0.0.1:81/tcp")
+	run with_private_dev "$LISTENER"'
+		alice "$PB" "$SPECS80" -- "$PROBE" >/dev/null 2>&1
+		echo "status1=$?"
+		alice "$PB" "$SPECS81" -- "$PROBE" >/dev/null 2>&1
+		echo "status2=$?"
+		sleep 0.3
+		kill $py'
+	grep -q '^status1=0$' <<<"$output" || fail "the 64 sockets should be granted"
+	grep -q '^status2=77$' <<<"$output" || fail "port 81 should be denied"
+	local recs rec what want
+	recs=$(records)
+	echo "$recs" | cut -c1-200 >&3
+	! grep -q '^BAD' <<<"$recs" || fail "the log breaks the format:" "$recs"
+	[ "$(grep -c . <<<"$recs")" -eq 2 ] || fail "expected 2 records" "$recs"
+	for what in granted denied; do
+		rec=$(grep "^$what " <<<"$recs")
+		[[ $rec =~ \ parts=([0-9]+)\  ]] && [ "${BASH_REMATCH[1]}" -gt 1 ] ||
+			fail "the $what record should take several lines" "$rec"
+		want=$(printf ' socket=%s[free]' "${udp[@]}")
+		if [ "$what" = granted ]; then
+			want+=" socket=127.0.0.1:80/tcp[web]"
+		else
+			want+=" socket=127.0.0.1:81/tcp[DENIED:privileged]"
+		fi
+		grep -qF -- "$want program=$(readlink -f "$PROBE") " <<<"$rec" ||
+			fail "the $what record should name all 64 sockets, in order:" "$rec"
+		[ "$(items "$rec" | grep -c '^socket=')" -eq 64 ] || fail "64 socket items in the $what record" "$rec"
+	done
+	# every line carries the request id: as many lines as parts
+	[ "$(grep -c ' req=' "$LOGFILE")" -eq "$(($(sed -n 's/.* parts=\([0-9]*\) .*/\1/p' <<<"$recs" | paste -sd+)))" ] ||
+		fail "a line without its request id"
+	expect_unbound 80
+}
+
+@test "the log names the program by the kernel's path, device and inode: /. 300 times, a symlink, PATH" {
+	need_listener
+	local d=$BATS_TEST_TMPDIR/alice
+	make_traversable "$BATS_TEST_TMPDIR"
+	install -d -m 0755 -o pbt_alice -g pbt_alice "$d"
+	ln -s "$PROBE" "$d/sshd"
+	export DOTS LINKDIR=$d
+	DOTS=$(printf '/.%.0s' $(seq 300))$PROBE
+	run with_private_dev "$LISTENER"'
+		alice "$PB" 80 -- "$DOTS" >/dev/null 2>&1
+		echo "status1=$?"
+		alice "$PB" 81 -- "$DOTS" >/dev/null 2>&1
+		echo "status2=$?"
+		alice "$PB" 8080 -- "$LINKDIR/sshd" >/dev/null 2>&1
+		echo "status3=$?"
+		alice env PATH="$LINKDIR" "$PB" 8081 -- sshd >/dev/null 2>&1
+		echo "status4=$?"
+		sleep 0.3
+		kill $py'
+	grep -q '^status1=0$' <<<"$output" && grep -q '^status2=77$' <<<"$output" &&
+		grep -q '^status3=0$' <<<"$output" && grep -q '^status4=0$' <<<"$output" ||
+		fail "runs 1, 3 and 4 should be granted, 2 denied"
+	local recs id
+	recs=$(records)
+	echo "$recs" | cut -c1-300 >&3
+	! grep -q '^BAD' <<<"$recs" || fail "the log breaks the format:" "$recs"
+	[ "$(grep -c . <<<"$recs")" -eq 4 ] || fail "expected 4 records" "$recs"
+	id=$(stat -L -c 'dev=%Hd:%Ld ino=%i' "$PROBE")
+	[ "$(grep -cF " program=$(readlink -f "$PROBE") $id arg0=" <<<"$recs")" -eq 4 ] ||
+		fail "every record should name the probe by its path, device and inode:" "$recs"
+	grep -qF " arg0=$DOTS" <<<"$(grep '^denied ' <<<"$recs")" || fail "arg0 is the command as written"
+	grep -qF " arg0=sshd" <<<"$recs" || fail "arg0 is the command as written"
+}
+
+@test "arguments are unambiguous in the log: spaces, fake socket=, program= and command= fields, an argument cut between lines" {
+	need_listener
+	export FAKE='x socket=22/tcp[ssh] program=/bin/sh command=/bin/sh' LONG
+	LONG=$(for i in $(seq 60); do printf ' socket=22/tcp[ssh]'; done)
+	run with_private_dev "$LISTENER"'
+		alice "$PB" 80 -- "$PROBE" "$FAKE" socket=22/tcp[ssh] "$LONG" >/dev/null 2>&1
+		echo "status1=$?"
+		alice "$PB" 81 -- "$PROBE" "$FAKE" socket=22/tcp[ssh] "$LONG" >/dev/null 2>&1
+		echo "status2=$?"
+		sleep 0.3
+		kill $py'
+	grep -q '^status1=2$' <<<"$output" || fail "run 1 should reach the probe"
+	grep -q '^status2=77$' <<<"$output" || fail "run 2 should be denied"
+	local recs rec what
+	recs=$(records)
+	echo "$recs" | cut -c1-400 >&3
+	! grep -q '^BAD' <<<"$recs" || fail "the log breaks the format:" "$recs"
+	for what in granted denied; do
+		rec=$(grep "^$what " <<<"$recs")
+		[ -n "$rec" ] || fail "no $what record" "$recs"
+		[ "$(items "$rec" | grep -c '^socket=')" -eq 1 ] && [ "$(items "$rec" | grep -c '^program=')" -eq 1 ] &&
+			[ "$(items "$rec" | grep -c '^command=')" -eq 0 ] || fail "a fake field reads as a real one:" "$rec"
+		items "$rec" | grep -qxF "arg1=$(escaped "$FAKE")" || fail "arg1 should be FAKE, escaped" "$rec"
+		items "$rec" | grep -qxF "arg2=socket=22/tcp[ssh]" || fail "arg2" "$rec"
+		items "$rec" | grep -qxF "arg3=$(escaped "$LONG")" || fail "arg3 should be LONG, whole" "$rec"
+	done
+	# LONG is longer than a line: cut, with a backslash at both ends, so
+	# no line of it starts with a fake field
+	grep -qE ' part=[0-9]+/[0-9]+ \\' "$LOGFILE" || fail "no line continues a cut item:" "$(cat "$LOGFILE")"
+	! grep -qE ' part=[0-9]+/[0-9]+ socket=22/' "$LOGFILE" || fail "a line starts with a fake field"
+	expect_unbound 80
+}
+
+@test "a huge argument list is shortened with a count of what was left out; the sockets and the program never are" {
+	need_listener
+	export HUGE
+	HUGE=$(head -c 100000 /dev/zero | tr '\0' 'B')
+	run with_private_dev "$LISTENER"'
+		alice "$PB" 80 -- "$PROBE" $(seq 20000) "$HUGE" >/dev/null 2>&1
+		echo "status1=$?"
+		alice "$PB" 81 -- "$PROBE" $(seq 20000) "$HUGE" >/dev/null 2>&1
+		echo "status2=$?"
+		alice "$PB" 8080 -- "$PROBE" "$HUGE" x >/dev/null 2>&1
+		echo "status3=$?"
+		sleep 0.3
+		kill $py'
+	grep -q '^status1=2$' <<<"$output" && grep -q '^status2=77$' <<<"$output" &&
+		grep -q '^status3=2$' <<<"$output" || fail "runs 1 and 3 should reach the probe, 2 be denied"
+	local recs rec args all shown n m k v item
+	recs=$(records)
+	echo "$recs" | cut -c1-200 >&3
+	! grep -q '^BAD' <<<"$recs" || fail "the log breaks the format:" "$recs"
+	[ "$(grep -c . <<<"$recs")" -eq 3 ] || fail "expected 3 records" "$recs"
+	while read -r rec; do
+		[[ $rec == *" program=$(readlink -f "$PROBE") "* ]] || fail "the program" "$rec"
+		case $rec in
+		*socket=8080/*) args=("$PROBE" "$HUGE" x) ;;
+		*) args=("$PROBE" $(seq 20000) "$HUGE") ;;
+		esac
+		[[ $rec == *" socket=80/tcp[web] "* || $rec == *" socket=81/tcp[DENIED:privileged] "* ||
+			$rec == *" socket=8080/tcp[free] "* ]] || fail "the socket" "$rec"
+		# at most 4096 bytes of arguments: 5 lines at most in all
+		[[ $rec =~ \ parts=([0-9]+)\  ]] && [ "${BASH_REMATCH[1]}" -le 6 ] || fail "too many lines" "$rec"
+		# the arguments logged are the first ones, in order, the last
+		# one cut; the count is of the bytes and arguments after
+		k=0 shown=0 all=0
+		for v in "${args[@]}"; do all=$((all + ${#v})); done
+		while read -r item; do
+			if [[ $item == "arg$k="* ]]; then
+				v=${item#*=}
+				[ "$v" = "${args[$k]}" ] || fail "arg$k is not the argument" "$rec"
+			elif [[ $item == "arg$k-cut="* ]]; then
+				v=${item#*=}
+				[[ ${args[$k]} == "$v"* ]] && [ "$v" != "${args[$k]}" ] || fail "arg$k-cut is not its start" "$rec"
+			else
+				fail "unexpected item $item" "$rec"
+			fi
+			shown=$((shown + ${#v}))
+			[[ $item == *-cut=* ]] || k=$((k + 1))
+		done < <(items "$rec" | grep -E '^arg[0-9]+(-cut)?=')
+		n=$((all - shown)) m=$((${#args[@]} - k))
+		[[ $rec == *" (${n} more bytes in ${m} argument"*" not logged)" ]] ||
+			fail "expected '(${n} more bytes in ${m} arguments not logged)' at the end" "$rec"
+	done <<<"$recs"
+	expect_unbound 80
 }

@@ -86,10 +86,13 @@ int main(int argc, char **argv)
 C
 	cc -O2 -Wall -o "$BATS_FILE_TMPDIR/sockopts" "$BATS_FILE_TMPDIR/sockopts.c"
 	chmod 0755 "$BATS_FILE_TMPDIR/sockopts"
+	cc -std=gnu11 -O2 -Wall -Wextra -Werror -o "$BATS_FILE_TMPDIR/outbound" "$BATS_TEST_DIRNAME/outbound.c"
+	chmod 0755 "$BATS_FILE_TMPDIR/outbound"
 }
 
 setup() {
 	SOCKOPTS=$BATS_FILE_TMPDIR/sockopts
+	OUTBOUND=$BATS_FILE_TMPDIR/outbound
 	table <<'T'
 [web]
 port = 80 443
@@ -528,4 +531,82 @@ expect_no_privileged_option() {
 		fail "connect() on the granted socket: $(field connect)"
 	expect_unbound 80
 	expect_unbound 443
+}
+
+# What tests/outbound.c tries on a handed TCP socket, and how each try must
+# be refused: step.* prepares a try, try.* must not connect. A former
+# listener that connect(AF_UNSPEC) or shutdown(SHUT_RD) closed keeps its
+# port; only the kernel's refusal of its next connect() (EINVAL, see
+# SECURITY.md) stops it from connecting out from that port.
+outbound_refusals() {
+	cat <<'E'
+try.listening.connect=EISCONN
+try.listening.sendto_fastopen=EISCONN
+step.unspec=ok
+try.unspec.connect=EINVAL
+try.unspec.sendto_fastopen=EINVAL
+try.unspec.sendto_fastopen_nocookie=EINVAL
+try.unspec.fastopen_connect=EINVAL
+step.shutdown_rd=ok
+try.shutdown_rd.connect=EINVAL
+step.shutdown_rdwr=ok
+try.shutdown_rdwr.connect=EINVAL
+step.shutdown_wr=ok
+try.shutdown_wr.connect=EISCONN
+step.dup_unspec=ok
+try.dup.connect=EINVAL
+step.relisten=ok
+try.relisten.connect=EISCONN
+step.rebind=EINVAL
+try.rebind.connect=EINVAL
+try.repair=EPERM
+step.reuseport=ok
+try.reuseport.bind=EACCES
+try.reuseaddr.bind=EACCES
+E
+	[ "$1" != "v6only=0" ] || echo try.unspec.connect_v4mapped=EINVAL
+}
+
+# outbound ran on a socket on port 80 as pbt_alice: every try was refused
+# as listed, and its control connection (from a socket of its own) reached
+# the recorder, so the recorder hears what arrives.
+expect_outbound_refused() {
+	expect_status 0
+	[ "$(field uid)" = 59001 ] || fail "the command should run as pbt_alice"
+	local sock want got sport i
+	sock=$(field socket)
+	[[ $sock == *" port=80" ]] || fail "the handed socket should be on port 80"
+	want=$(outbound_refusals "$(awk '{print $2}' <<<"$sock")" | sort)
+	got=$(grep -E '^(try|step)\.' <<<"$output" | sort)
+	[ "$got" = "$want" ] || fail "tries on $sock, expected vs got:" "$(diff <(echo "$want") <(echo "$got"))"
+	[[ $(field control) == "connected sport="* ]] || fail "the control connection failed"
+	sport=$(field control) sport=${sport#*sport=}
+	for ((i = 0; i < 200; i++)); do
+		grep -q " port=$sport\$" "$rec" && break
+		sleep 0.025
+	done
+	grep -q " port=$sport\$" "$rec" || fail "the recorder did not hear the control connection from port $sport"
+}
+
+@test "a handed TCP socket never connects out from its privileged port: connect, AF_UNSPEC or shutdown then connect, sendto MSG_FASTOPEN, dup, re-listen, TCP_REPAIR, SO_REUSEADDR/SO_REUSEPORT; IPv4, IPv6 and dual stack" {
+	no_time_wait
+	local spec rec
+	# Records the source of every connection to port 7070, IPv4 and IPv6.
+	bg_as root "$OUTBOUND" --record 7070 60
+	wait_bound tcp 7070
+	rec=$out
+	for spec in 127.0.0.1:80 '[::1]:80' 80; do
+		echo "SPEC $spec"
+		run as pbt_alice "$PB" "$spec" -- "$OUTBOUND" 3 7070
+		echo "$output"
+		expect_outbound_refused
+		run "$PB" "$spec" pbt_alice -- "$OUTBOUND" 3 7070
+		expect_outbound_refused
+	done
+	run as pbt_alice "$PB" --inetd 80 -- "$OUTBOUND" 0 7070
+	expect_outbound_refused
+	echo "connections the recorder heard:"
+	cat "$rec"
+	! grep -q ' port=80$' "$rec" || fail "a connection arrived from port 80:" "$(cat "$rec")"
+	expect_unbound 80
 }

@@ -2,6 +2,7 @@
  * Entry and exit: euid 0 with CAP_NET_BIND_SERVICE; nothing else changes. */
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/filter.h>
 #include <netinet/in.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -61,6 +62,39 @@ static int try_bind(const struct spec *sp, int family, uid_t owner, bool reusepo
 	return fd;
 }
 
+/* The command can take a handed TCP socket out of the listening state
+ * (connect() to AF_UNSPEC, shutdown(SHUT_RD)); tcp_disconnect() keeps its
+ * port, and before Linux 6.18 the next connect() leaves from that port
+ * (__inet_hash_connect()), a privileged source port that rsh or NFS
+ * "secure" exports trust. So every segment with SYN and ACK set is dropped
+ * on arrival: no connection the socket (or one accepted from it, which
+ * inherits the filter) starts can complete. Serving never sees a SYN-ACK.
+ * Locked: the command can neither remove nor replace the filter. The
+ * socket filter sees the TCP header at offset 0 (tcp_filter()). */
+static void lock_syn_ack_filter(int fd, const struct spec *sp)
+{
+	static struct sock_filter code[] = {
+		BPF_STMT(BPF_LD | BPF_B | BPF_ABS, 13), /* the TCP flags */
+		BPF_STMT(BPF_ALU | BPF_AND | BPF_K, 0x12),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 0x12, 0, 1),
+		BPF_STMT(BPF_RET | BPF_K, 0),          /* SYN and ACK: drop */
+		BPF_STMT(BPF_RET | BPF_K, 0xffffffff), /* anything else: keep */
+	};
+	struct sock_fprog prog = { sizeof(code) / sizeof(code[0]), code };
+	int one = 1, locked = 0;
+	socklen_t len = sizeof(locked);
+	char a[64];
+
+	if (setsockopt(fd, SOL_SOCKET, SO_ATTACH_FILTER, &prog, sizeof(prog)) != 0 ||
+	    setsockopt(fd, SOL_SOCKET, SO_LOCK_FILTER, &one, sizeof(one)) != 0 ||
+	    getsockopt(fd, SOL_SOCKET, SO_LOCK_FILTER, &locked, &len) != 0)
+		die(EXIT_SYSTEM, "locking the SYN-ACK filter on %s:%u/tcp: %s",
+		    addr_str(&sp->addr, a, sizeof(a)), sp->port, strerror(errno));
+	if (locked != 1)
+		die(EXIT_SYSTEM, "locking the SYN-ACK filter on %s:%u/tcp: not locked",
+		    addr_str(&sp->addr, a, sizeof(a)), sp->port);
+}
+
 /* Returns a bound (and for TCP listening) close-on-exec socket, or exits:
  * the sockets bound before it close with us, so nothing stays bound. */
 int sock_bind(const struct spec *sp, uid_t owner, int backlog, bool reuseport)
@@ -84,6 +118,8 @@ int sock_bind(const struct spec *sp, uid_t owner, int backlog, bool reuseport)
 	if (sp->proto == PROTO_TCP && listen(fd, backlog) != 0)
 		die(errno == EADDRINUSE ? EXIT_BIND : EXIT_SYSTEM, "listen %s:%u/tcp: %s",
 		    addr_str(&sp->addr, a, sizeof(a)), sp->port, strerror(errno));
+	if (sp->proto == PROTO_TCP)
+		lock_syn_ack_filter(fd, sp);
 	return fd;
 }
 

@@ -20,6 +20,7 @@
 #define _GNU_SOURCE
 #include <arpa/inet.h>
 #include <errno.h>
+#include <linux/filter.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <poll.h>
@@ -184,6 +185,15 @@ static void attempts(void)
 	if (setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv)) != 0)
 		die("SO_SNDTIMEO");
 
+	{
+		/* portbind's locked SYN-ACK filter: neither removed nor replaced. */
+		struct sock_filter keep = BPF_STMT(BPF_RET | BPF_K, 0xffffffff);
+		struct sock_fprog prog = { 1, &keep };
+		int zero = 0;
+		printf("try.filter_detach=%s\n", err(setsockopt(fd, SOL_SOCKET, SO_DETACH_FILTER, &zero, sizeof(zero))));
+		printf("try.filter_replace=%s\n", err(setsockopt(fd, SOL_SOCKET, SO_ATTACH_FILTER, &prog, sizeof(prog))));
+		printf("try.filter_unlock=%s\n", err(setsockopt(fd, SOL_SOCKET, SO_LOCK_FILTER, &zero, sizeof(zero))));
+	}
 	report("listening.connect", try_connect(fd, 0));
 	report("listening.sendto_fastopen", try_fastopen(fd));
 

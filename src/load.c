@@ -1,7 +1,9 @@
 /* load.c: read the table files safely, then resolve the names in them.
  * Runs as root (euid 0) in the privileged path, so every file is opened
  * without following symlinks and without blocking (a FIFO would hang us),
- * and judged on the open descriptor (fstat), never on a path again. */
+ * and judged on the open descriptor (fstat), never on a path again. The
+ * directories above a table file or a pinned program are judged the same
+ * way, from "/" down, and the file is opened from the last one checked. */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -59,28 +61,115 @@ bool load_unchanged(const struct table *t)
 	return true;
 }
 
-/* Root-owned and writable by root alone, or an error is counted. */
-static bool owner_ok(struct table *t, const struct stat *st)
+/* openat(), where running out of fds or memory is the system's failure
+ * (exit 71, as anywhere else), not an error in the table. */
+static int open_in(int at, const char *name, int flags, const char *what)
 {
-	if (st->st_uid != 0) {
-		table_error(t, "not owned by root");
-		return false;
+	int fd = openat(at, name, flags);
+
+	if (fd < 0 && (errno == EMFILE || errno == ENFILE || errno == ENOMEM))
+		die(EXIT_SYSTEM, "%s: %s", what, strerror(errno));
+	return fd;
+}
+
+/* The open file fd is of type `type` (S_IFREG or S_IFDIR), and, if
+ * `roots`, owned by root and writable by root alone; otherwise one error
+ * "WHAT: why" (just "why" when WHAT is empty) is counted. */
+static bool judge(struct table *t, const char *what, int fd, mode_t type, bool roots,
+		  struct stat *st)
+{
+	const char *why = NULL;
+
+	if (fstat(fd, st) != 0)
+		why = strerror(errno);
+	else if (S_ISLNK(st->st_mode))
+		why = "is a symbolic link (give the real path)";
+	else if ((st->st_mode & S_IFMT) != type)
+		why = type == S_IFDIR ? "not a directory" : "not a regular file";
+	else if (roots && st->st_uid != 0)
+		why = "not owned by root";
+	else if (roots && (st->st_mode & (S_IWGRP | S_IWOTH)))
+		why = "writable by group or others";
+	if (why)
+		table_error(t, "%s%s%s", what, *what ? ": " : "", why);
+	return !why;
+}
+
+/* One directory of a chain: NAME opened relative to AT without following
+ * a symbolic link (O_PATH opens the link itself, and judge() refuses it),
+ * and judged root's alone. DIR, the path so far, names it in the error. */
+static int open_dir_step(struct table *t, const char *owner, int at, const char *name,
+			 const char *dir)
+{
+	char what[512], shown[256];
+	struct stat st;
+	int fd;
+
+	snprintf(what, sizeof(what), "%s%sdirectory %s", owner, *owner ? ": " : "",
+		 clean(dir, shown, sizeof(shown)));
+	if (strcmp(name, ".") == 0 || strcmp(name, "..") == 0) {
+		table_error(t, "%s: want a path without . or ..", what);
+		return -1;
 	}
-	if (st->st_mode & (S_IWGRP | S_IWOTH)) {
-		table_error(t, "writable by group or others");
-		return false;
+	fd = open_in(at, name, O_PATH | O_NOFOLLOW | O_CLOEXEC, what);
+	if (fd < 0)
+		table_error(t, "%s: %s", what, strerror(errno));
+	else if (!judge(t, what, fd, S_IFDIR, true, &st)) {
+		close(fd);
+		fd = -1;
 	}
-	return true;
+	return fd;
+}
+
+/* Whoever may write a directory above a file may rename, remove or replace
+ * the file, whatever its own owner and mode. So every directory from "/"
+ * down to PATH's last component must be root's alone, judged on a
+ * descriptor opened relative to the one above it. A sticky directory that
+ * others may write (/tmp) is refused too, deliberately: the sticky bit
+ * keeps them from renaming or removing root's entries, not from taking a
+ * name that is missing (portbind.d is optional; a table file may not exist
+ * yet) with an entry of their own, which rejects the table for everyone,
+ * or, where fs.protected_hardlinks is 0, with a hard link to any root-owned
+ * file, which passes every check.
+ * Returns a descriptor of the last directory, to open *name (PATH's last
+ * component) from: the file read is the file in the directories checked,
+ * with no second lookup of the path. Or counts one error, prefixed with
+ * OWNER ("program /x", or "" for a table file), and returns -1. */
+static int open_parent(struct table *t, const char *owner, const char *path, const char **name)
+{
+	const char *last = strrchr(path, '/');
+	char *dirs, *p, *slash;
+	int fd, next;
+
+	if (path[0] != '/' || !last[1]) {
+		table_error(t, "%s%swant an absolute path to a file", owner, *owner ? ": " : "");
+		return -1;
+	}
+	if (!(dirs = strndup(path, (size_t)(last - path) + 1)))
+		die(EXIT_SYSTEM, "out of memory");
+	fd = open_dir_step(t, owner, AT_FDCWD, "/", "/");
+	for (p = dirs + 1; fd >= 0 && (slash = strchr(p, '/')); p = slash + 1) {
+		if (slash == p)
+			continue; /* "//" */
+		*slash = '\0';
+		next = open_dir_step(t, owner, fd, p, dirs);
+		*slash = '/';
+		close(fd);
+		fd = next;
+	}
+	free(dirs);
+	*name = last + 1;
+	return fd;
 }
 
 static void load_file(struct table *t, int dirfd, const char *name, const char *path,
 		      const char *shown, bool check_owner)
 {
-	int fd = openat(dirfd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+	int fd = open_in(dirfd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC, shown);
 	struct stat st;
 	char *buf = NULL;
 	size_t len = 0;
-	int rc;
+	bool ok;
 
 	t->file = shown;
 	t->line = 0;
@@ -88,14 +177,10 @@ static void load_file(struct table *t, int dirfd, const char *name, const char *
 		table_error(t, "cannot open: %s", errno == ELOOP ? "is a symbolic link" : strerror(errno));
 		return;
 	}
-	rc = fstat(fd, &st);
-	if (rc == 0)
+	ok = judge(t, "", fd, S_IFREG, check_owner, &st);
+	if (ok)
 		stamp(t, path, &st);
-	if (rc != 0) {
-		table_error(t, "cannot stat: %s", strerror(errno));
-	} else if (!S_ISREG(st.st_mode)) {
-		table_error(t, "not a regular file");
-	} else if (check_owner && !owner_ok(t, &st)) {
+	if (!ok) {
 		/* counted */
 	} else if (st.st_size > MAX_TABLE_FILE) {
 		table_error(t, "larger than %d bytes", MAX_TABLE_FILE);
@@ -128,15 +213,14 @@ static int by_name(const void *a, const void *b)
 /* portbind.d/: *.conf in byte order. Dotfiles and other suffixes (editor
  * backups, package manager leftovers) are ignored; a .conf name with odd
  * bytes is an error rather than something we print raw. */
-static void load_dir(struct table *t, const char *dir, bool check_owner)
+static void load_dir(struct table *t, int at, const char *name, const char *dir, bool check_owner)
 {
-	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+	int fd = open_in(at, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC, dir);
 	struct stat st;
 	struct dirent *de;
 	char **names = NULL;
 	size_t n = 0;
 	DIR *d;
-	int rc;
 
 	t->file = dir;
 	t->line = 0;
@@ -147,17 +231,13 @@ static void load_dir(struct table *t, const char *dir, bool check_owner)
 			stamp(t, dir, NULL);
 		return;
 	}
-	rc = fstat(fd, &st);
-	if (rc == 0)
-		stamp(t, dir, &st);
-	if (rc != 0 || !S_ISDIR(st.st_mode)) {
-		table_error(t, "not a directory");
+	if (!judge(t, "", fd, S_IFDIR, check_owner, &st)) {
 		close(fd);
 		return;
 	}
-	if ((check_owner && !owner_ok(t, &st)) || !(d = fdopendir(fd))) {
-		if (t->errors == 0)
-			table_error(t, "fdopendir: %s", strerror(errno));
+	stamp(t, dir, &st);
+	if (!(d = fdopendir(fd))) {
+		table_error(t, "fdopendir: %s", strerror(errno));
 		close(fd);
 		return;
 	}
@@ -202,37 +282,32 @@ static void load_dir(struct table *t, const char *dir, bool check_owner)
 }
 
 /* The pinned program and every directory above it must be root's alone:
- * otherwise a user could swap the file the table trusts. lstat on each
- * prefix, so a symlink anywhere is refused rather than followed. */
+ * otherwise a user could swap the file the table trusts. */
 static void check_program(struct table *t, struct section *sec)
 {
-	char *p = sec->program, *slash = p;
+	char what[MAX_TABLE_LINE + 16];
+	const char *name;
 	struct stat st;
+	int dir, fd;
 
-	for (;;) {
-		slash = strchr(slash + 1, '/');
-		if (slash)
-			*slash = '\0';
-		int rc = lstat(*p ? p : "/", &st);
-		const char *what = slash ? "directory" : "file";
-		if (rc != 0)
-			table_error(t, "program %s: %s", p, strerror(errno));
-		else if (S_ISLNK(st.st_mode))
-			table_error(t, "program %s: is a symbolic link (give the real path)", p);
-		else if (slash ? !S_ISDIR(st.st_mode) : !S_ISREG(st.st_mode))
-			table_error(t, "program %s: not a %s", p, what);
-		else if (st.st_uid != 0 || (st.st_mode & (S_IWGRP | S_IWOTH)))
-			table_error(t, "program %s: %s not root's alone (owner or mode)", p, what);
-		else if (!slash && !(st.st_mode & 0111))
-			table_error(t, "program %s: not executable", p);
-		if (!slash)
-			break;
-		*slash = '/';
-		if (rc != 0)
-			return;
+	snprintf(what, sizeof(what), "program %s", sec->program);
+	if ((dir = open_parent(t, what, sec->program, &name)) < 0)
+		return;
+	fd = open_in(dir, name, O_PATH | O_NOFOLLOW | O_CLOEXEC, what);
+	if (fd < 0)
+		table_error(t, "%s: %s", what, strerror(errno));
+	close(dir);
+	if (fd < 0)
+		return;
+	if (!judge(t, what, fd, S_IFREG, true, &st)) {
+		/* counted */
+	} else if (!(st.st_mode & 0111)) {
+		table_error(t, "%s: not executable", what);
+	} else {
+		sec->prog_dev = st.st_dev;
+		sec->prog_ino = st.st_ino;
 	}
-	sec->prog_dev = st.st_dev;
-	sec->prog_ino = st.st_ino;
+	close(fd);
 }
 
 /* getpwnam/getgrnam return NULL both for "no such name" and for a failed
@@ -261,21 +336,42 @@ static void resolve(struct table *t, struct section *sec)
 		check_program(t, sec);
 }
 
+/* Where to open PATH from: its checked parent directory (-1 after an
+ * error), or for a draft, which no ownership rule applies to, the path as
+ * given. Sets *name to what to open there. */
+static int parent_of(struct table *t, const char *path, bool check_owner, const char **name)
+{
+	*name = path;
+	return check_owner ? open_parent(t, "", path, name) : AT_FDCWD;
+}
+
 /* The whole table: conf, then dir (may be NULL) if it exists. */
 void load_table(struct table *t, const char *conf, const char *dir, bool check_owner)
 {
 	/* A draft's name is the caller's: escaped in every message. */
 	size_t size = 4 * strlen(conf) + 8;
 	char *shown = malloc(size);
+	const char *name;
+	int at;
 
 	if (!shown)
 		die(EXIT_SYSTEM, "out of memory");
 	clean(conf, shown, size);
 	if (!table_keep(t, shown))
 		die(EXIT_SYSTEM, "out of memory");
-	load_file(t, AT_FDCWD, conf, conf, shown, check_owner);
-	if (dir)
-		load_dir(t, dir, check_owner);
+	t->file = shown;
+	t->line = 0;
+	if ((at = parent_of(t, conf, check_owner, &name)) != -1)
+		load_file(t, at, name, conf, shown, check_owner);
+	if (at >= 0)
+		close(at);
+	if (dir) {
+		t->file = dir;
+		if ((at = parent_of(t, dir, check_owner, &name)) != -1)
+			load_dir(t, at, name, dir, check_owner);
+		if (at >= 0)
+			close(at);
+	}
 	for (size_t i = 0; i < t->n; i++)
 		resolve(t, &t->s[i]);
 	t->file = NULL;

@@ -523,7 +523,8 @@ cases_done() {
 }
 
 @test "--config FILE by root replaces the table and portbind.d" {
-	local f=$BATS_TEST_TMPDIR/t.conf
+	# beside the table: every directory above FILE must be root's alone (not /tmp)
+	local f=$ETC/pbt-cli-t.conf
 	printf '[other]\nport = 80\nuser = pbt_dave\n' > "$f"
 	chown root:root "$f"
 	chmod 0644 "$f"
@@ -556,6 +557,7 @@ cases_done() {
 	expect_status 78
 	expect_no_line "uid="
 	expect_port_free 80
+	rm -f "$f"
 }
 
 @test "numbers that wrap 16, 32 or 64 bits are refused in every numeric place of the command line" {

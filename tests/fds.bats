@@ -166,6 +166,34 @@ exec "$@"'
 	expect_line "fd.3=socket cloexec=0 type=stream family=inet6 addr=:: port=8001"
 }
 
+@test "the caller's fds 3 and above are closed before portbind opens anything: close_range(3), then fd 3" {
+	# Traced as root (a traced setuid program runs unprivileged), with the
+	# caller's fds 3..9 and higher open. Before close_range come only the
+	# opens that precede main(): the dynamic loader's (ld.so.cache, shared
+	# libraries) and libcap-ng's constructor (cap_last_cap). main()'s first
+	# open or socket must come after it and get fd 3. The sockets are
+	# placed later by another close_range, which cannot stand in. (No
+	# process substitution here: strace would wait for its child.)
+	command -v strace >/dev/null || skip "strace is not installed"
+	local log=$BATS_TEST_TMPDIR/strace calls before
+	local junk='exec 3</etc/passwd 4>>/dev/null 5</dev/zero 6</etc/hosts 7<>/dev/udp/127.0.0.1/9
+exec 8</dev/zero 9<"$0" 42</etc/group 200</etc/hosts 1000<&0; exec "$@"'
+	run timeout 20 bash -c "$junk" "$PROBE" strace -f -o "$log" -e trace=close_range,openat,socket \
+		"$PB" 80 pbt_alice -- "$PROBE"
+	expect_status 0
+	[ "$(field fds)" = "0,1,2,3" ] || fail "fds= should be exactly 0,1,2,3"
+	calls=$(sed -E 's/^[0-9]+ +//' "$log" | grep -E '^(openat|close_range|socket)\(') ||
+		fail "no calls traced: $(cat "$log")"
+	before=$(awk '/^close_range\(/ { exit } { print }' <<<"$calls")
+	grep -q '"/etc/ld.so.cache"' <<<"$before" || fail "the loader's opens were not seen:" "$calls"
+	! grep -vE '^openat\(AT_FDCWD, "([^"]*(/ld\.so\.cache|\.so(\.[0-9]+)*)|/proc/sys/kernel/cap_last_cap)", ' \
+		<<<"$before" || fail "portbind opened something before closing the caller's fds:" "$calls"
+	grep -m1 '^close_range(' <<<"$calls" | grep -qE '^close_range\(3, [^,]+, 0\) += 0$' ||
+		fail "the first close_range is not close_range(3, ~0, 0) = 0:" "$calls"
+	awk 'f { print; exit } /^close_range\(/ { f = 1 }' <<<"$calls" | grep -qE '^(openat|socket)\(.* = 3$' ||
+		fail "main()'s first open after close_range did not get fd 3:" "$calls"
+}
+
 @test "one socket lands on fd 3 without close-on-exec" {
 	run as pbt_alice "$PB" 127.0.0.1:8001/udp -- "$PROBE"
 	expect_status 0

@@ -301,6 +301,43 @@ pbt_alice | 0.0.0.0:80     | -    | probe   | 0  | web
 C
 }
 
+# wild_table ADDRESS...: the table is one section [wild], port 85 for
+# pbt_alice on those addresses.
+wild_table() {
+	printf '[wild]\nport = 85\naddress = %s\nuser = pbt_alice\n' "$*" | table
+}
+
+@test "one wildcard address alone never grants the dual-stack socket of a bare port" {
+	wild_table 0.0.0.0
+	cases <<'C'
+# caller  | SPEC         | USER      | COMMAND | status | LISTEN_FDNAMES or message
+# address = 0.0.0.0 only: IPv4's wildcard, not the dual-stack socket
+pbt_alice | 85           | -         | probe   | 77 | permission denied
+pbt_alice | 85/udp       | -         | probe   | 77 | permission denied
+root      | 85           | pbt_alice | probe   | 77 | permission denied
+pbt_alice | [::]:85      | -         | probe   | 77 | permission denied
+pbt_alice | 0.0.0.0:85   | -         | probe   | 0  | wild
+pbt_alice | 0.0.0.0:85/udp | -       | probe   | 0  | wild
+C
+	wild_table ::
+	cases <<'C'
+# address = :: only: IPv6's wildcard, not the dual-stack socket
+pbt_alice | 85           | -         | probe   | 77 | permission denied
+pbt_alice | 85/udp       | -         | probe   | 77 | permission denied
+root      | 85           | pbt_alice | probe   | 77 | permission denied
+pbt_alice | 0.0.0.0:85   | -         | probe   | 77 | permission denied
+pbt_alice | [::]:85      | -         | probe   | 0  | wild
+pbt_alice | [::]:85/udp  | -         | probe   | 0  | wild
+C
+	wild_table :: 0.0.0.0
+	cases <<'C'
+# both wildcards (listed the other way round in setup): the dual-stack socket too
+pbt_alice | 85           | -         | probe   | 0  | wild
+pbt_alice | 85/udp       | -         | probe   | 0  | wild
+root      | 85           | pbt_alice | probe   | 0  | wild
+C
+}
+
 @test "program pin: only the pinned file receives the sockets" {
 	cases <<'C'
 # caller  | SPEC | USER      | COMMAND | status | LISTEN_FDNAMES or message

@@ -28,13 +28,32 @@ T
 		d=${d%/*}
 	done
 	: >"$BATS_TEST_TMPDIR/failed"
+	# The directories above the table, as tests/run made them (teardown
+	# puts them back).
+	CHAIN=$(stat -c '%a %u %g %n' "$PB_PREFIX" "$ETC")
+}
+
+# The prefix and SYSCONFDIR: a symbolic link replaced by the real directory
+# again, owner and mode as they were; portbind.d, if there, as table()
+# makes it. Fails if any of it fails.
+restore_chain() {
+	local mode uid gid dir
+	if [ -L "$ETC" ]; then
+		rm -f "$ETC" && mv "$PB_PREFIX/pbt-tbl-etc" "$ETC" || return 1
+	fi
+	while read -r mode uid gid dir; do
+		chown "$uid:$gid" "$dir" && chmod "$mode" "$dir" || return 1
+	done <<<"$CHAIN"
+	[ -L "$ETC/portbind.d" ] || [ ! -d "$ETC/portbind.d" ] ||
+		{ chown root:root "$ETC/portbind.d" && chmod 0755 "$ETC/portbind.d"; }
 }
 
 # Leave an ordinary table behind, whatever a test turned the files into (a
 # FIFO or a symlink would trap the next suite's `table`).
 teardown() {
+	restore_chain
 	rm -rf "$ETC/portbind.conf" "$ETC/portbind.d"
-	[ -z "${PB_PREFIX:-}" ] || rm -rf "$PROGDIR"/pbt-tbl-* "$ETC"/pbt-tbl-*
+	[ -z "${PB_PREFIX:-}" ] || rm -rf "$PROGDIR"/pbt-tbl-* "$ETC"/pbt-tbl-* "$PB_PREFIX"/pbt-tbl-*
 	table </dev/null
 }
 
@@ -611,6 +630,138 @@ T
 	rm -f "$ETC/portbind.d"
 
 	expect_files_ok
+}
+
+# chain_bad WHAT LINE SCRIPT: after SCRIPT (eval'd), root's --check exits 78
+# with a line containing LINE and no "table OK", pbt_alice's grant of port
+# 80 is refused with 78 and nothing is bound; then the directories are put
+# back and the table is OK again. A failing case is printed and recorded.
+chain_bad() {
+	local what=$1 line=$2 why=
+	eval "$3"
+	run timeout 5 "$PB" --check
+	if [ "$status" -ne 78 ]; then
+		why="root --check: exit $status, expected 78"
+	elif ! grep -qF -- "$line" <<<"$output" || grep -qF "table OK" <<<"$output"; then
+		why="root --check: no line '$line'"
+	else
+		run as pbt_alice timeout 5 "$PB" 80 -- "$PROBE"
+		if [ "$status" -ne 78 ] || [ "$(grep -c . <<<"$output")" -ne 1 ] ||
+			[[ $output != "portbind: ownership table rejected"* ]]; then
+			why="pbt_alice's grant of port 80: exit $status, expected 78 and one line"
+		elif [ -n "$(ss -Hantu 'sport = :80')" ]; then
+			why="port 80 is in use"
+		fi
+	fi
+	if [ -n "$why" ]; then
+		printf 'FAILED CASE: %s\n  %s\n  output:\n%s\n' "$what" "$why" "$output" >&2
+		echo "$what" >>"$BATS_TEST_TMPDIR/failed"
+	fi
+	restore_chain || fail "could not restore the directories after: $what"
+	run timeout 5 "$PB" --check
+	[ "$status" -eq 0 ] || fail "the table is not OK again after: $what"
+}
+
+@test "every directory from / down to the table and portbind.d must be root's alone, sticky or not" {
+	local conf=$ETC/portbind.conf
+	# the table works before and after every case
+	run as pbt_alice timeout 5 "$PB" 80 -- "$PROBE"
+	expect_status 0
+	# the issue's case: SYSCONFDIR 0777, and `portbind --check` said OK
+	chain_bad "SYSCONFDIR 0777" "$conf: directory $ETC: writable by group or others" \
+		'chmod 0777 "$ETC"'
+	chain_bad "SYSCONFDIR group-writable" "$conf: directory $ETC: writable by group or others" \
+		'chown root:pbt_web "$ETC"; chmod 0775 "$ETC"'
+	chain_bad "SYSCONFDIR owned by pbt_alice" "$conf: directory $ETC: not owned by root" \
+		'chown pbt_alice "$ETC"'
+	# others may not rename root's entries in a sticky directory, but may
+	# take a name that is missing (portbind.d): refused like any other
+	chain_bad "SYSCONFDIR root's, 1777 like /tmp" "$conf: directory $ETC: writable by group or others" \
+		'chmod 1777 "$ETC"'
+	chain_bad "the prefix above SYSCONFDIR group-writable" \
+		"$conf: directory $PB_PREFIX: writable by group or others" \
+		'chown root:pbt_web "$PB_PREFIX"; chmod 0775 "$PB_PREFIX"'
+	chain_bad "the prefix above SYSCONFDIR owned by pbt_bob" \
+		"$conf: directory $PB_PREFIX: not owned by root" 'chown pbt_bob "$PB_PREFIX"'
+	chain_bad "the prefix above SYSCONFDIR 1777" \
+		"$conf: directory $PB_PREFIX: writable by group or others" 'chmod 1777 "$PB_PREFIX"'
+	# a symbolic link in the chain is refused, not followed
+	chain_bad "SYSCONFDIR a symbolic link to a good directory" \
+		"$conf: directory $ETC: is a symbolic link" \
+		'mv "$ETC" "$PB_PREFIX/pbt-tbl-etc"; ln -s pbt-tbl-etc "$ETC"'
+	# portbind.d is judged itself, and from the directory checked above it
+	chain_bad "portbind.d 0777" "$ETC/portbind.d: writable by group or others" \
+		'chmod 0777 "$ETC/portbind.d"'
+	chain_bad "portbind.d 1777" "$ETC/portbind.d: writable by group or others" \
+		'chmod 1777 "$ETC/portbind.d"'
+	chain_bad "SYSCONFDIR 0777: portbind.d's directory too" \
+		"$ETC/portbind.d: directory $ETC: writable by group or others" 'chmod 0777 "$ETC"'
+	cases_done
+	run as pbt_alice timeout 5 "$PB" 80 -- "$PROBE"
+	expect_status 0
+}
+
+@test "a user who could write SYSCONFDIR can neither swap the table nor move portbind.d away" {
+	printf '[alices]\nport = 9000\nuser = pbt_alice\n' | dropin alice.conf
+	# a root-owned file granting port 80 to pbt_bob, as an example or an
+	# old table might be
+	printf '[bob]\nport = 80\nuser = pbt_bob\n' >"$ETC/pbt-tbl-old.conf"
+	chmod 0644 "$ETC/pbt-tbl-old.conf"
+	chmod 0777 "$ETC"
+	# moving portbind.d away would make port 9000 unlisted, so free for him
+	run as pbt_bob mv "$ETC/portbind.d" "$ETC/pbt-tbl-gone.d"
+	expect_status 0
+	run as pbt_bob timeout 5 "$PB" 9000 -- "$PROBE"
+	expect_refused 78 "ownership table rejected"
+	expect_port_free 9000
+	# and renaming the root-owned file over the table would give him port 80
+	run as pbt_bob mv -f "$ETC/pbt-tbl-old.conf" "$ETC/portbind.conf"
+	expect_status 0
+	run as pbt_bob timeout 5 "$PB" 80 -- "$PROBE"
+	expect_refused 78 "ownership table rejected"
+	expect_port_free 80
+	run timeout 5 "$PB" --check
+	expect_status 78
+	expect_line "$ETC/portbind.conf: directory $ETC: writable by group or others"
+}
+
+@test "root's --config FILE: its directories are checked too, from /; a draft's are not" {
+	local open=$PB_PREFIX/pbt-tbl-open good=$PB_PREFIX/pbt-tbl-good sticky=$PB_PREFIX/pbt-tbl-sticky
+	install -d -m 0755 "$good"
+	install -d -m 0777 "$open"
+	install -d -m 1777 "$sticky"
+	printf '[other]\nport = 80\nuser = pbt_dave\n' >"$good/t.conf"
+	chmod 0644 "$good/t.conf"
+	cp -p "$good/t.conf" "$open/t.conf"
+	cp -p "$good/t.conf" "$sticky/t.conf"
+	ln -s pbt-tbl-good "$PB_PREFIX/pbt-tbl-link"
+
+	run timeout 5 "$PB" --config "$good/t.conf" 80 pbt_dave -- "$PROBE"
+	expect_status 0
+	run timeout 5 "$PB" --config "$open/t.conf" 80 pbt_dave -- "$PROBE"
+	expect_status 78
+	expect_line "$open/t.conf: directory $open: writable by group or others"
+	expect_no_line "uid="
+	expect_port_free 80
+	run timeout 5 "$PB" --config "$PB_PREFIX/pbt-tbl-link/t.conf" --check
+	expect_status 78
+	expect_line "directory $PB_PREFIX/pbt-tbl-link: is a symbolic link"
+	# root's and sticky like /tmp, but writable by everyone
+	run timeout 5 "$PB" --config "$sticky/t.conf" --check
+	expect_status 78
+	expect_line "$sticky/t.conf: directory $sticky: writable by group or others"
+	# a relative path has directories above it that are not checked
+	run bash -c 'cd "$1" && timeout 5 "$2" --config t.conf --check' _ "$good" "$PB"
+	expect_status 78
+	expect_line "t.conf: want an absolute path"
+	run timeout 5 "$PB" --config "$good/../pbt-tbl-good/t.conf" --check
+	expect_status 78
+	expect_line "want a path without . or .."
+
+	# a draft is read without privilege, and only its content is judged
+	run as pbt_alice timeout 5 "$PB" --check "$open/t.conf"
+	expect_status 0
+	expect_line "table OK"
 }
 
 @test "portbind.d entries: wrong owner, mode or type of a .conf rejects the table" {

@@ -7,6 +7,7 @@
 # SIGSTOP) is spent before the table is read, so a grant root removes
 # meanwhile is not honoured.
 load lib
+bats_require_minimum_version 1.5.0
 
 setup() {
 	table <<'T'

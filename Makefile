@@ -20,7 +20,15 @@ SRCS = portbind.c cli.c parse.c table.c load.c policy.c ident.c sock.c priv.c fd
 	env.c exec.c report.c log.c
 OBJS = $(SRCS:%.c=$(BUILDDIR)/%.o)
 
-all: $(BUILDDIR)/portbind
+# portbind-guard: root only, never setuid, so it may use libbpf; it shares
+# the table code with portbind, and portbind links nothing of it.
+GUARD_SRCS = guard.c parse.c table.c load.c policy.c log.c
+GUARD_OBJS = $(GUARD_SRCS:%.c=$(BUILDDIR)/guard-%.o)
+GUARD_LIBS = -lbpf -linih
+BPF_CLANG ?= clang
+BPF_CFLAGS = -g -O2 -target bpf -mcpu=v3 -Wall -Werror -I/usr/include/$(shell $(CC) -print-multiarch)
+
+all: $(BUILDDIR)/portbind $(BUILDDIR)/portbind-guard
 
 $(BUILDDIR)/%.o: src/%.c src/portbind.h $(BUILDDIR)/build-flags | $(BUILDDIR)
 	$(CC) $(WARN_CFLAGS) $(HARDEN_CFLAGS) $(CFLAGS) -DSYSCONFDIR='"$(SYSCONFDIR)"' -c -o $@ $<
@@ -35,6 +43,21 @@ FORCE:
 
 $(BUILDDIR)/portbind: $(OBJS)
 	$(CC) $(CFLAGS) $(HARDEN_LDFLAGS) $(LDFLAGS) -o $@ $(OBJS) $(LIBS)
+
+$(BUILDDIR)/guard.bpf.o: src/guard.bpf.c src/guard.h | $(BUILDDIR)
+	$(BPF_CLANG) $(BPF_CFLAGS) -c -o $@ $<
+
+$(BUILDDIR)/guard.skel.h: $(BUILDDIR)/guard.bpf.o
+	bpftool gen skeleton $< name guard_bpf > $@.new && mv -f $@.new $@
+
+# The skeleton is generated code: included as a system header, so our
+# warning flags judge our code only.
+$(BUILDDIR)/guard-%.o: src/%.c src/portbind.h src/guard.h $(BUILDDIR)/guard.skel.h $(BUILDDIR)/build-flags
+	$(CC) $(WARN_CFLAGS) $(HARDEN_CFLAGS) $(CFLAGS) -isystem $(BUILDDIR) \
+		-DSYSCONFDIR='"$(SYSCONFDIR)"' -DBINDIR='"$(BINDIR)"' -c -o $@ $<
+
+$(BUILDDIR)/portbind-guard: $(GUARD_OBJS)
+	$(CC) $(CFLAGS) $(HARDEN_LDFLAGS) $(LDFLAGS) -o $@ $(GUARD_OBJS) $(GUARD_LIBS)
 
 $(BUILDDIR):
 	mkdir -p $@

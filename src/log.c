@@ -5,12 +5,14 @@
 
 #include "portbind.h"
 
+const char *log_ident = "portbind";
+
 /* One line on stderr with a fixed program name (argv[0] is the caller's). */
 _Noreturn void die(int code, const char *fmt, ...)
 {
 	va_list ap;
 
-	fputs("portbind: ", stderr);
+	fprintf(stderr, "%s: ", log_ident);
 	va_start(ap, fmt);
 	vfprintf(stderr, fmt, ap);
 	va_end(ap);
@@ -29,7 +31,7 @@ void log_line(int prio, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(buf, sizeof(buf), fmt, ap);
 	va_end(ap);
-	openlog("portbind", LOG_PID, LOG_AUTHPRIV);
+	openlog(log_ident, LOG_PID, LOG_AUTHPRIV);
 	syslog(prio, "%s", buf);
 	closelog();
 }

@@ -2,6 +2,7 @@
 PREFIX ?= /usr/local
 SYSCONFDIR ?= /etc
 BINDIR ?= $(PREFIX)/bin
+SBINDIR ?= $(PREFIX)/sbin
 MANDIR ?= $(PREFIX)/share/man
 COMPLETIONSDIR ?= $(PREFIX)/share/bash-completion/completions
 DESTDIR ?=
@@ -64,13 +65,16 @@ $(BUILDDIR):
 
 # The setuid bit is set last, after owner and group, so no window exists in
 # which a non-root file is setuid.
-install: $(BUILDDIR)/portbind
-	install -d -m 0755 $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man5
+install: $(BUILDDIR)/portbind $(BUILDDIR)/portbind-guard
+	install -d -m 0755 $(DESTDIR)$(BINDIR) $(DESTDIR)$(SBINDIR) $(DESTDIR)$(MANDIR)/man1 \
+		$(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(MANDIR)/man8
+	install -m 0755 $(BUILDDIR)/portbind-guard $(DESTDIR)$(SBINDIR)/portbind-guard
 	install -m 0755 $(BUILDDIR)/portbind $(DESTDIR)$(BINDIR)/portbind
 	chown root:root $(DESTDIR)$(BINDIR)/portbind
 	chmod 4755 $(DESTDIR)$(BINDIR)/portbind
 	install -m 0644 man/portbind.1 $(DESTDIR)$(MANDIR)/man1/portbind.1
 	install -m 0644 man/portbind.conf.5 $(DESTDIR)$(MANDIR)/man5/portbind.conf.5
+	install -m 0644 man/portbind-guard.8 $(DESTDIR)$(MANDIR)/man8/portbind-guard.8
 	install -d -m 0755 $(DESTDIR)$(COMPLETIONSDIR)
 	install -m 0644 contrib/portbind.bash-completion $(DESTDIR)$(COMPLETIONSDIR)/portbind
 	install -d -m 0755 $(DESTDIR)$(SYSCONFDIR)/portbind.d
@@ -85,12 +89,13 @@ install: $(BUILDDIR)/portbind
 
 uninstall:
 	rm -f $(DESTDIR)$(BINDIR)/portbind $(DESTDIR)$(MANDIR)/man1/portbind.1 \
+		$(DESTDIR)$(SBINDIR)/portbind-guard $(DESTDIR)$(MANDIR)/man8/portbind-guard.8 \
 		$(DESTDIR)$(MANDIR)/man5/portbind.conf.5 $(DESTDIR)$(COMPLETIONSDIR)/portbind
 
 clean:
 	rm -rf $(BUILDDIR) build-check
 
-.PHONY: all install uninstall clean check demo analyze FORCE fuzz fuzz-replay fuzz-deps
+.PHONY: all install uninstall clean check demo analyze FORCE fuzz fuzz-replay fuzz-deps fuzz-guard
 
 # Runs as root: installs the missing Debian packages, replays the fuzz
 # corpus, then builds with a private SYSCONFDIR, installs setuid into a
@@ -132,6 +137,14 @@ fuzz: fuzz-deps $(FUZZ_TARGETS:%=$(BUILDDIR)/fuzz-%)
 		$(BUILDDIR)/fuzz-$$t -merge=1 tests/fuzz/corpus/$$t $$work 2>&1 | tail -n 1 && \
 		rm -rf $$work || exit 1; \
 	done
+	$(MAKE) fuzz-guard
+
+# The differential test of portbind-guard against policy_decide(), longer
+# than in make check and with a new seed each run (printed on failure).
+GUARD_ROUNDS ?= 300
+fuzz-guard:
+	PB_GUARD_SEED=$$(od -An -N4 -tu4 /dev/urandom | tr -d ' ') PB_GUARD_ROUNDS=$(GUARD_ROUNDS) \
+		tests/run tests/guard.bats
 
 # gcc -fanalyzer, cppcheck, clang-tidy, the binary hardening gate, valgrind
 # and ASan+UBSan runs of the paths that need no privilege.

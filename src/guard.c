@@ -349,15 +349,16 @@ static __u64 netns_cookie(void)
 
 /* The installed portbind: root's alone like a pinned program, or a user
  * could make another file the exemption. Missing: no exemption. */
-static void portbind_inode(const struct opts *o, struct guard_conf *conf)
+static void portbind_inode(const struct opts *o, struct guard_conf *conf, bool warn)
 {
 	struct stat st;
 
 	if (stat(o->portbind, &st) != 0) {
 		if (errno != ENOENT)
 			die(EXIT_SYSTEM, "%s: %s", o->portbind, strerror(errno));
-		fprintf(stderr, "portbind-guard: %s: not found: binds through portbind are "
-				"judged as any other program's\n", o->portbind);
+		if (warn)
+				fprintf(stderr, "portbind-guard: %s: not found: binds through portbind "
+					"are judged as any other program's\n", o->portbind);
 		return;
 	}
 	if (!S_ISREG(st.st_mode) || st.st_uid != 0 || (st.st_mode & (S_IWGRP | S_IWOTH)))
@@ -512,7 +513,7 @@ static int cmd_load(const struct opts *o, struct table *t)
 	if (stat(o->pin_dir, &sb) == 0)
 		die(EXIT_LOADED, "a guard is already loaded in %s: use reload or unload",
 		    o->pin_dir);
-	portbind_inode(o, &conf);
+	portbind_inode(o, &conf, true);
 	if (!compile(t, &c, &conf))
 		die(EXIT_TABLE, "ownership table rejected: %u error(s)", t->errors);
 
@@ -575,7 +576,7 @@ static int cmd_reload(const struct opts *o, struct table *t)
 		die(EXIT_USAGE, "reload from the network namespace the guard enforces");
 	outer = open_pin(o, "outer");
 	counts = open_pin(o, "counts");
-	portbind_inode(o, &conf);
+	portbind_inode(o, &conf, true);
 	if (!compile(t, &c, &conf))
 		die(EXIT_TABLE, "ownership table rejected: %u error(s); the loaded policy stays",
 		    t->errors);
@@ -653,17 +654,21 @@ static int cmd_status(const struct opts *o, struct table *t)
 	union guard_value v;
 	struct guard_key k = { .kind = GK_CONF };
 	struct guard_conf disk = { 0 };
-	struct bpf_map_info info;
-	__u32 zero = 0, id, len = sizeof(info), key, *prev = NULL;
+	__u32 zero = 0, id, key, *prev = NULL;
 	struct guard_count cnt;
 	struct compiled c;
 	int outer, pol, counts, rc = 0;
 	bool attached = true;
 
 	read_state(o, &st);
+	/* A link whose cgroup was removed stays pinned, attached to nothing. */
 	for (int i = 0; i < 2; i++) {
+		struct bpf_link_info li;
+		__u32 lilen = sizeof(li);
 		int fd = bpf_obj_get(pin_path(o, pins[i]));
-		attached = attached && fd >= 0;
+		memset(&li, 0, sizeof(li));
+		attached = attached && fd >= 0 && bpf_obj_get_info_by_fd(fd, &li, &lilen) == 0 &&
+			   li.type == BPF_LINK_TYPE_CGROUP && li.cgroup.cgroup_id != 0;
 		if (fd >= 0)
 			close(fd);
 	}
@@ -674,10 +679,8 @@ static int cmd_status(const struct opts *o, struct table *t)
 	if (bpf_map_lookup_elem(outer, &zero, &id) != 0 || (pol = bpf_map_get_fd_by_id(id)) < 0 ||
 	    bpf_map_lookup_elem(pol, &k, &v) != 0)
 		die(EXIT_SYSTEM, "cannot read the enforced policy: %s", strerror(errno));
-	memset(&info, 0, sizeof(info));
-	bpf_obj_get_info_by_fd(pol, &info, &len);
 	printf("owned ports: %u\n", v.conf.nports);
-	portbind_inode(o, &disk);
+	portbind_inode(o, &disk, false);
 	if (t->errors || !compile(t, &c, &disk)) {
 		printf("table: digest %016llx; the table on disk is invalid (%u error(s))\n",
 		       (unsigned long long)v.conf.digest, t->errors);

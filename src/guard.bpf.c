@@ -14,6 +14,10 @@
 
 #include "guard.h"
 
+#ifndef SEC /* for tools that read this file without libbpf's headers */
+#define SEC(name) __attribute__((section(name), used))
+#endif
+
 #define AF_INET 2
 #define AF_INET6 10
 #define EADDRINUSE 98
@@ -58,7 +62,7 @@ struct sock_common {
 	unsigned char skc_ipv6only : 1;
 } __attribute__((preserve_access_index));
 struct sock {
-	struct sock_common __sk_common;
+	struct sock_common __sk_common; // NOLINT(bugprone-reserved-identifier,cert-dcl37-c,cert-dcl51-cpp): the kernel's name
 } __attribute__((preserve_access_index));
 
 char LICENSE[] SEC("license") = "GPL";
@@ -113,7 +117,7 @@ struct bind {
 	__u8 addr[16];
 };
 
-static int answer(struct bpf_sock_addr *ctx, enum verdict v, const struct bind *b, __u32 uid)
+static int answer(enum verdict v, const struct bind *b, __u32 uid)
 {
 	__u32 key = b->proto << 16 | b->port;
 	struct guard_count *c;
@@ -176,7 +180,8 @@ static int addr_ok(const struct guard_rule *r, const struct bind *b)
 struct groups_walk {
 	const struct group_info *gi;
 	struct guard_range gids[GUARD_RANGES];
-	__u32 ngids, found;
+	__u32 ngids;
+	int found;
 };
 
 static long one_group(__u32 i, void *data)
@@ -294,7 +299,7 @@ static int judge(struct bpf_sock_addr *ctx, struct bind *b)
 		b->proto = PROTO_UDP;
 	else
 		return 1;
-	return answer(ctx, decide(ctx, b, &uid), b, uid);
+	return answer(decide(ctx, b, &uid), b, uid);
 }
 
 SEC("cgroup/bind4")

@@ -40,6 +40,7 @@ enum {
 	EXIT_LOADED = 73,   /* load: a guard is already pinned there */
 };
 
+#define SLOTS ((size_t)2 * 65536) /* (proto - 1) * 65536 + port */
 #define RESERVED "/proc/sys/net/ipv4/ip_local_reserved_ports"
 #define PORT_RANGE "/proc/sys/net/ipv4/ip_local_port_range"
 
@@ -92,20 +93,18 @@ static void parse_args(struct opts *o, int argc, char **argv)
 			slot = &o->pin_dir;
 		else if (strcmp(argv[i], "--portbind") == 0)
 			slot = &o->portbind;
-		else if (strcmp(argv[i], "--help") == 0)
-			usage();
-		else if (argv[i][0] != '-' && !o->cmd)
-			o->cmd = argv[i];
+		else if (argv[i][0] == '-' || o->cmd)
+			usage(); /* --help too */
 		else
-			usage();
+			o->cmd = argv[i];
 		if (slot) {
 			if (++i == argc || *slot)
 				usage();
 			*slot = argv[i];
 		}
 	}
-	if (!o->cmd || (strcmp(o->cmd, "load") && strcmp(o->cmd, "reload") &&
-			strcmp(o->cmd, "unload") && strcmp(o->cmd, "status")))
+	if (!o->cmd || (strcmp(o->cmd, "load") != 0 && strcmp(o->cmd, "reload") != 0 &&
+			strcmp(o->cmd, "unload") != 0 && strcmp(o->cmd, "status") != 0))
 		usage();
 	if (!o->pin_dir)
 		o->pin_dir = "/sys/fs/bpf/portbind";
@@ -216,10 +215,10 @@ static void read_table(struct table *t, const struct opts *o, FILE *errout)
 
 static bool compile(struct table *t, struct compiled *c, const struct guard_conf *conf)
 {
-	__u32 *last = calloc(2 * 65536, sizeof(*last));
+	__u32 *last = calloc(SLOTS, sizeof(*last));
 
 	memset(c, 0, sizeof(*c));
-	c->ports = calloc(2 * 65536, sizeof(*c->ports));
+	c->ports = calloc(SLOTS, sizeof(*c->ports));
 	if (!last || !c->ports)
 		die(EXIT_SYSTEM, "out of memory");
 	for (size_t i = 0; i < t->n && t->errors == 0; i++)
@@ -228,7 +227,7 @@ static bool compile(struct table *t, struct compiled *c, const struct guard_conf
 	free(last);
 	c->digest = fnv(0xcbf29ce484222325ull, &conf->pb_dev, 2 * sizeof(__u64));
 	c->digest = fnv(c->digest, c->rules, c->nrules * sizeof(*c->rules));
-	for (size_t i = 0; i < 2 * 65536; i++)
+	for (size_t i = 0; i < SLOTS; i++)
 		if (c->ports[i].nrules)
 			c->digest = fnv(fnv(c->digest, &i, sizeof(i)), &c->ports[i],
 					sizeof(c->ports[i]));
@@ -271,7 +270,7 @@ static int build_policy(const struct compiled *c, struct guard_conf conf)
 	}
 	k.kind = GK_PORT;
 	k.idx = 0;
-	for (size_t i = 0; i < 2 * 65536; i++) {
+	for (size_t i = 0; i < SLOTS; i++) {
 		if (!c->ports[i].nrules)
 			continue;
 		k.proto = (__u8)(i / 65536 + 1);
@@ -289,7 +288,7 @@ static void add_counters(int fd, const struct compiled *c)
 {
 	struct guard_count zero = { 0, 0 };
 
-	for (__u32 i = 0; i < 2 * 65536; i++) {
+	for (__u32 i = 0; i < SLOTS; i++) {
 		__u32 key = (i / 65536 + 1) << 16 | (i % 65536);
 		if (c->ports[i].nrules && bpf_map_update_elem(fd, &key, &zero, BPF_NOEXIST) != 0 &&
 		    errno != EEXIST)
@@ -432,10 +431,15 @@ static bool merge_reserved(const struct guard_state *st, const struct compiled *
 {
 	__u8 bits[65536 / 8];
 	char buf[64];
-	unsigned lo, hi;
+	size_t n1, blank, n2;
+	uint32_t lo, hi;
 
+	/* "LO\tHI\n" */
 	read_sysctl(PORT_RANGE, buf, sizeof(buf));
-	if (sscanf(buf, "%u %u", &lo, &hi) != 2 || hi > 65535)
+	n1 = strcspn(buf, " \t");
+	blank = strspn(buf + n1, " \t");
+	n2 = strcspn(buf + n1 + blank, "\n");
+	if (!parse_num(buf, n1, 1, 65535, &lo) || !parse_num(buf + n1 + blank, n2, lo, 65535, &hi))
 		die(EXIT_SYSTEM, "%s: unexpected value", PORT_RANGE);
 	memcpy(bits, st->reserved, sizeof(bits));
 	for (uint32_t p = lo; p <= hi; p++)
@@ -477,7 +481,8 @@ static void unpin_all(const struct opts *o)
 		fprintf(stderr, "portbind-guard: %s: %s\n", o->pin_dir, strerror(errno));
 }
 
-static int print_quiet(enum libbpf_print_level level, const char *fmt, va_list ap)
+__attribute__((format(printf, 2, 0))) static int print_quiet(enum libbpf_print_level level,
+								const char *fmt, va_list ap)
 {
 	if (level == LIBBPF_WARN && getenv("PORTBIND_GUARD_DEBUG"))
 		return vfprintf(stderr, fmt, ap);
@@ -681,7 +686,8 @@ static int cmd_status(const struct opts *o, struct table *t)
 		die(EXIT_SYSTEM, "cannot read the enforced policy: %s", strerror(errno));
 	printf("owned ports: %u\n", v.conf.nports);
 	portbind_inode(o, &disk, false);
-	if (t->errors || !compile(t, &c, &disk)) {
+	bool compiled = t->errors == 0;
+	if (!compiled || !compile(t, &c, &disk)) {
 		printf("table: digest %016llx; the table on disk is invalid (%u error(s))\n",
 		       (unsigned long long)v.conf.digest, t->errors);
 		rc = EXIT_STALE;
@@ -693,6 +699,8 @@ static int cmd_status(const struct opts *o, struct table *t)
 		printf("table: digest %016llx, matches the table on disk\n",
 		       (unsigned long long)v.conf.digest);
 	}
+	if (compiled)
+		compiled_free(&c);
 	counts = open_pin(o, "counts");
 	printf("port        grants  refusals\n");
 	while (bpf_map_get_next_key(counts, prev, &key) == 0) {

@@ -44,8 +44,12 @@ FORCE:
 $(BUILDDIR)/portbind: $(OBJS)
 	$(CC) $(CFLAGS) $(HARDEN_LDFLAGS) $(LDFLAGS) -o $@ $(OBJS) $(LIBS)
 
-$(BUILDDIR)/guard.bpf.o: src/guard.bpf.c src/guard.h | $(BUILDDIR)
+$(BUILDDIR)/guard.bpf.o: src/guard.bpf.c src/guard.h | $(BUILDDIR) guard-deps
 	$(BPF_CLANG) $(BPF_CFLAGS) -c -o $@ $<
+
+# The guard's build tools, installed from Debian when missing (as root).
+guard-deps:
+	@tests/deps clang libbpf-dev bpftool
 
 # The skeleton is generated code: included as a system header, so our
 # warning flags judge our code only, and clang-tidy is told not to judge
@@ -96,7 +100,7 @@ uninstall:
 clean:
 	rm -rf $(BUILDDIR) build-check
 
-.PHONY: all install uninstall clean check demo analyze FORCE fuzz fuzz-replay fuzz-deps fuzz-guard
+.PHONY: all install uninstall clean check demo analyze FORCE fuzz fuzz-replay fuzz-deps fuzz-guard guard-deps
 
 # Runs as root: installs the missing Debian packages, replays the fuzz
 # corpus, then builds with a private SYSCONFDIR, installs setuid into a

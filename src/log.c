@@ -13,12 +13,14 @@
 /* One syslog line at most, in bytes; see log_record(). */
 #define LOG_LINE_MAX 900
 
+const char *log_ident = "portbind";
+
 /* One line on stderr with a fixed program name (argv[0] is the caller's). */
 _Noreturn void die(int code, const char *fmt, ...)
 {
 	va_list ap;
 
-	fputs("portbind: ", stderr);
+	fprintf(stderr, "%s: ", log_ident);
 	va_start(ap, fmt);
 	vfprintf(stderr, fmt, ap);
 	va_end(ap);
@@ -42,7 +44,7 @@ void log_line(int prio, const char *fmt, ...)
 		snprintf(buf, sizeof(buf), "a log line could not be formatted");
 	else if ((size_t)n >= sizeof(buf))
 		memcpy(buf + sizeof(buf) - 4, "...", 4);
-	openlog("portbind", LOG_PID, LOG_AUTHPRIV);
+	openlog(log_ident, LOG_PID, LOG_AUTHPRIV);
 	syslog(prio, "%s", buf);
 	closelog();
 }

@@ -27,7 +27,7 @@ static bool has_addr(const struct section *s, int family, const unsigned char *b
 
 /* The dual-stack wildcard covers every IPv4 and IPv6 address, so it needs a
  * section without address restriction, or one listing both wildcards. */
-static bool allows_addr(const struct section *s, const struct addr *a)
+bool policy_allows_addr(const struct section *s, const struct addr *a)
 {
 	static const unsigned char any[16];
 
@@ -52,7 +52,7 @@ const struct section *policy_decide(const struct table *t, const struct spec *sp
 		if (!(s->protos & (unsigned)sp->proto) || !ranges_has(&s->ports, sp->port))
 			continue;
 		owned = true;
-		if (!allows_addr(s, &sp->addr) || !policy_names(s, target))
+		if (!policy_allows_addr(s, &sp->addr) || !policy_names(s, target))
 			continue;
 		if (s->program && (s->prog_dev != dev || s->prog_ino != ino))
 			continue;

@@ -186,6 +186,7 @@ const struct section *policy_decide(const struct table *t, const struct spec *sp
 				    const struct ident *target, dev_t dev, ino_t ino,
 				    unsigned unpriv_start, enum verdict *why);
 bool policy_names(const struct section *s, const struct ident *id);
+bool policy_allows_addr(const struct section *s, const struct addr *a);
 
 /* ident.c */
 void ident_caller(struct ident *id);
@@ -234,6 +235,7 @@ void report_log(int prio, const char *what, const struct cli *c, const struct gr
 		const struct ident *caller, const struct ident *target, const struct program *prog);
 
 /* log.c */
+extern const char *log_ident; /* program name in messages and syslog */
 _Noreturn void die(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void log_line(int prio, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 const char *clean(const char *s, char *buf, size_t size);

@@ -1,6 +1,6 @@
 #!/usr/bin/env bats
 # make install: DESTDIR, PREFIX and SYSCONFDIR honoured, the binary root's
-# with mode 4755, the man pages and completion in place, and an existing
+# with mode 4755, portbind-guard 0755, the man pages and completion in place, and an existing
 # table never overwritten.
 
 setup_file() {
@@ -13,6 +13,10 @@ setup_file() {
 	[ "$(stat -c '%U:%G %a' "$ROOT/opt/pb/bin/portbind")" = "root:root 4755" ]
 	[ -f "$ROOT/opt/pb/share/man/man1/portbind.1" ]
 	[ -f "$ROOT/opt/pb/share/man/man5/portbind.conf.5" ]
+	# portbind-guard: root's, never setuid, with its man page
+	[ "$(stat -c '%U:%G %a' "$ROOT/opt/pb/sbin/portbind-guard")" = "root:root 755" ]
+	[ -f "$ROOT/opt/pb/share/man/man8/portbind-guard.8" ]
+	grep -qF /etc/pbtest/portbind.conf "$ROOT/opt/pb/sbin/portbind-guard"
 	[ -f "$ROOT/opt/pb/share/bash-completion/completions/portbind" ]
 	[ "$(stat -c '%U %a' "$ROOT/etc/pbtest/portbind.conf")" = "root 644" ]
 	[ -d "$ROOT/etc/pbtest/portbind.d" ]

@@ -1,0 +1,429 @@
+#!/usr/bin/env bats
+# portbind-guard: the table enforced by the kernel for every bind() in a
+# cgroup. Each test makes its own cgroup2 directory (never the root one)
+# and its own bpf filesystem in a private mount namespace, held by one
+# sleeping process: when the test ends, the namespace goes, and with it
+# every pin, so no guard outlives a test. Processes are judged after
+# moving into the test's cgroup; everything runs in the test run's private
+# network namespace, and the sysctls are restored.
+load lib
+
+GUARD=$PB_PREFIX/sbin/portbind-guard
+BINDER=$PB_PREFIX/libexec/binder
+ORACLE=$PB_PREFIX/libexec/guard-oracle
+SRC=$BATS_TEST_DIRNAME/../src
+
+setup_file() {
+	cc -std=gnu11 -O2 -Wall -Wextra -Werror -o "$BINDER" "$BATS_TEST_DIRNAME/binder.c"
+	cc -std=gnu11 -D_GNU_SOURCE -O2 -Wall -Wextra -Werror -I"$SRC" -DSYSCONFDIR="\"$ETC\"" \
+		-o "$ORACLE" "$BATS_TEST_DIRNAME/guard-oracle.c" "$SRC/parse.c" "$SRC/table.c" \
+		"$SRC/load.c" "$SRC/policy.c" "$SRC/log.c" -linih
+	# A byte-identical copy of the pinned binder, also root's alone.
+	cp "$BINDER" "$PB_PREFIX/libexec/binder-copy"
+}
+
+setup() {
+	local i
+	cg2=$(findmnt -n -t cgroup2 -o TARGET | head -n 1)
+	[ -n "$cg2" ] || skip "no cgroup2 hierarchy is mounted"
+	[ -r /sys/kernel/btf/vmlinux ] || skip "the kernel has no BTF"
+	CG=$cg2/pbt-guard.$$.$BATS_TEST_NUMBER
+	mkdir "$CG"
+	saved_reserved=$(cat /proc/sys/net/ipv4/ip_local_reserved_ports)
+	saved_range=$(cat /proc/sys/net/ipv4/ip_local_port_range)
+	mkfifo "$BATS_TEST_TMPDIR/ready"
+	unshare -m --propagation private -- sh -c \
+		'mount -t bpf pbt-bpf /sys/fs/bpf && echo ready > "$0" && exec sleep 600' \
+		"$BATS_TEST_TMPDIR/ready" 3>&- &
+	holder=$!
+	read -r -t 10 _ <"$BATS_TEST_TMPDIR/ready" || fail "no private bpf filesystem"
+}
+
+teardown() {
+	[ -n "${holder:-}" ] || return 0
+	kill "$holder" 2>/dev/null || true
+	wait "$holder" 2>/dev/null || true
+	kill_bgpids
+	# The cgroup empties as its processes end: at most 2 s.
+	for ((i = 0; i < 80; i++)); do
+		rmdir "$CG" 2>/dev/null && break
+		sleep 0.025
+	done
+	[ ! -d "$CG" ] || fail "cgroup $CG not removed"
+	printf '%s\n' "$saved_reserved" >/proc/sys/net/ipv4/ip_local_reserved_ports
+	printf '%s\n' "$saved_range" >/proc/sys/net/ipv4/ip_local_port_range
+}
+
+# portbind-guard in the test's mount namespace, pinned in its bpffs.
+guard() {
+	nsenter -m -t "$holder" -- "$GUARD" --pin-dir /sys/fs/bpf/pbt --cgroup "$CG" "$@"
+}
+
+# Run "$@" as user $1 (root: as is; "U:G:GROUPS" numeric ids) inside the
+# test's cgroup, where the guard judges it.
+in_cg() {
+	local u=$1
+	shift
+	case $u in
+	root) set -- "$@" ;;
+	*:*) set -- setpriv --reuid="${u%%:*}" --regid="$(cut -d: -f2 <<<"$u")" \
+		--groups="${u##*:}" -- "$@" ;;
+	*) set -- setpriv --reuid="$u" --regid="$(id -g "$u")" --init-groups -- "$@" ;;
+	esac
+	bash -c 'echo $$ >"$0/cgroup.procs" && exec "$@"' "$CG" "$@"
+}
+
+# bind PROTO ADDR PORT as user $1 in the cgroup: $output is ok or the errno name.
+bind_as() {
+	local u=$1
+	shift
+	run in_cg "$u" "$BINDER" "$@"
+}
+
+expect_bind() { # WANT USER PROTO ADDR PORT
+	local want=$1
+	shift
+	bind_as "$@"
+	[ "$output" = "$want" ] || fail "$* : expected $want"
+}
+
+@test "a granted user binds a privileged port with no capability; another user and root get EADDRINUSE" {
+	table <<-EOF
+		[web]
+		port = 80
+		user = pbt_alice
+	EOF
+	expect_bind EACCES pbt_alice tcp 0.0.0.0 80
+	run guard load
+	expect_status 0
+	expect_line "2 owned port(s)" # 80/tcp and 80/udp
+	expect_bind ok pbt_alice tcp 0.0.0.0 80
+	expect_bind ok pbt_alice udp 0.0.0.0 80
+	expect_bind EADDRINUSE pbt_bob tcp 0.0.0.0 80
+	expect_bind EADDRINUSE root tcp 0.0.0.0 80
+	expect_bind EADDRINUSE root udp 127.0.0.1 80
+	# A v6 socket does not get around a v4 reservation.
+	expect_bind EADDRINUSE root tcp dual 80
+	expect_bind EADDRINUSE root tcp ::ffff:127.0.0.1 80
+	# Outside the guarded cgroup, and in another network namespace, the
+	# kernel's own rules.
+	run "$BINDER" tcp 0.0.0.0 80
+	[ "$output" = ok ] || fail "root outside the cgroup"
+	run in_cg root unshare -n -- "$BINDER" tcp 0.0.0.0 80
+	[ "$output" = ok ] || fail "root in another network namespace"
+	run in_cg root unshare -n -- setpriv --reuid=pbt_alice --regid=pbt_alice --init-groups -- \
+		"$BINDER" tcp 0.0.0.0 80
+	[ "$output" = EACCES ] || fail "pbt_alice in another network namespace"
+}
+
+@test "a port the table does not list keeps the kernel's normal rules" {
+	table <<-EOF
+		[web]
+		port = 80
+		user = pbt_alice
+	EOF
+	guard load
+	expect_bind EACCES pbt_alice tcp 0.0.0.0 81
+	expect_bind ok root tcp 0.0.0.0 81
+	expect_bind ok pbt_bob tcp 0.0.0.0 8081
+	# bind() to port 0 is not judged: the kernel picks a port.
+	run in_cg pbt_bob "$BINDER" zero tcp
+	expect_status 0
+}
+
+@test "groups (primary and supplementary), uid ranges and user = *" {
+	table <<-EOF
+		[web]
+		port = 82
+		group = pbt_web
+		[dev]
+		port = 83
+		group = pbt_dev
+		[range]
+		port = 84
+		uid = 59003-59004
+		[all]
+		port = 85
+		user = *
+		[gids]
+		port = 86
+		gid = 59040-59051
+	EOF
+	guard load
+	expect_bind ok pbt_alice tcp 0.0.0.0 82   # supplementary
+	expect_bind ok pbt_carol tcp 0.0.0.0 82   # supplementary
+	expect_bind EADDRINUSE pbt_bob tcp 0.0.0.0 82
+	expect_bind EADDRINUSE 59001:59001:59001 tcp 0.0.0.0 82 # alice without pbt_web
+	expect_bind ok pbt_bob tcp 0.0.0.0 83     # primary
+	expect_bind ok pbt_carol tcp 0.0.0.0 83
+	expect_bind EADDRINUSE pbt_alice tcp 0.0.0.0 83
+	expect_bind ok pbt_carol tcp 0.0.0.0 84
+	expect_bind ok pbt_dave tcp 0.0.0.0 84
+	expect_bind EADDRINUSE pbt_bob tcp 0.0.0.0 84
+	expect_bind ok pbt_dave udp 0.0.0.0 85
+	expect_bind ok root udp 0.0.0.0 85
+	expect_bind ok 61000:61000:61000 udp 0.0.0.0 85
+	# Supplementary groups past the first ones are read too.
+	expect_bind ok 61000:61000:1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18,59045 tcp 0.0.0.0 86
+	expect_bind EADDRINUSE 61000:61000:1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18 tcp 0.0.0.0 86
+}
+
+@test "addresses: v4, v6, v4-mapped and dual-stack are judged as policy_decide judges them" {
+	table <<-EOF
+		[v4]
+		port = 86
+		address = 127.0.0.1
+		user = pbt_alice
+		[v6]
+		port = 87
+		address = ::1
+		user = pbt_alice
+		[both]
+		port = 88
+		address = 0.0.0.0, ::
+		user = pbt_alice
+		[any4]
+		port = 89
+		address = 0.0.0.0
+		user = pbt_alice
+	EOF
+	guard load
+	expect_bind ok pbt_alice tcp 127.0.0.1 86
+	expect_bind EADDRINUSE pbt_alice tcp 0.0.0.0 86
+	expect_bind ok pbt_alice tcp ::ffff:127.0.0.1 86
+	expect_bind EADDRINUSE pbt_bob tcp ::ffff:127.0.0.1 86
+	expect_bind ok pbt_alice udp ::1 87
+	expect_bind EADDRINUSE pbt_alice udp dual 87
+	expect_bind ok pbt_alice tcp dual 88
+	expect_bind ok pbt_alice tcp :: 88
+	expect_bind ok pbt_alice tcp 0.0.0.0 88
+	# [::] with IPV6_V6ONLY off is a bind of [::] too: 0.0.0.0 alone is not enough.
+	expect_bind EADDRINUSE pbt_alice tcp dual 89
+	expect_bind ok pbt_alice tcp 0.0.0.0 89
+	expect_bind ok pbt_alice tcp ::ffff:0.0.0.0 89
+}
+
+@test "a pinned program is granted and a byte-identical copy is refused" {
+	table <<-EOF
+		[pinned]
+		port = 90
+		user = pbt_alice
+		program = $BINDER
+	EOF
+	guard load
+	cmp "$BINDER" "$PB_PREFIX/libexec/binder-copy"
+	expect_bind ok pbt_alice tcp 0.0.0.0 90
+	run in_cg pbt_alice "$PB_PREFIX/libexec/binder-copy" tcp 0.0.0.0 90
+	[ "$output" = EADDRINUSE ] || fail "the copy was not refused"
+	expect_bind EADDRINUSE pbt_bob tcp 0.0.0.0 90
+}
+
+@test "root's bindresvport() skips the owned ports in 512-1023" {
+	table <<-EOF
+		[reserved]
+		port = 512-699, 701-1023
+		user = pbt_dave
+	EOF
+	for i in 1 2 3; do
+		run in_cg root "$BINDER" resv
+		[ "$output" != 700 ] || break
+	done
+	[ "$output" != 700 ] || skip "bindresvport() picked 700 three times without the guard"
+	guard load
+	for i in 1 2 3 4 5; do
+		run in_cg root "$BINDER" resv
+		expect_status 0
+		[ "$output" = 700 ] || fail "bindresvport() took an owned port"
+	done
+}
+
+@test "bind(0) never lands on an owned port in a narrowed ip_local_port_range; unload restores the administrator's reserved ports" {
+	echo "40000 40003" >/proc/sys/net/ipv4/ip_local_port_range
+	echo 45000 >/proc/sys/net/ipv4/ip_local_reserved_ports
+	table <<-EOF
+		[low]
+		port = 40000-40002
+		user = pbt_dave
+		[outside]
+		port = 80
+		user = pbt_dave
+	EOF
+	guard load
+	[ "$(cat /proc/sys/net/ipv4/ip_local_reserved_ports)" = "40000-40002,45000" ] ||
+		fail "reserved: $(cat /proc/sys/net/ipv4/ip_local_reserved_ports)"
+	for i in $(seq 10); do
+		for p in tcp udp; do
+			run in_cg pbt_bob "$BINDER" zero $p
+			[ "$output" = 40003 ] || fail "bind(0) over $p chose $output"
+		done
+		run in_cg pbt_bob "$BINDER" auto
+		[ "$output" = 40003 ] || fail "connect() autobind chose $output"
+	done
+	run guard unload
+	expect_status 0
+	[ "$(cat /proc/sys/net/ipv4/ip_local_reserved_ports)" = 45000 ] ||
+		fail "not restored: $(cat /proc/sys/net/ipv4/ip_local_reserved_ports)"
+	expect_bind EACCES pbt_dave tcp 0.0.0.0 80
+}
+
+@test "reload swaps the policy; a bad table is refused with file:line and the old policy stays" {
+	table <<-EOF
+		[web]
+		port = 80
+		user = pbt_alice
+	EOF
+	guard load
+	table <<-EOF
+		[web]
+		port = 80
+		user = pbt_bob
+	EOF
+	run guard reload
+	expect_status 0
+	expect_bind ok pbt_bob tcp 0.0.0.0 80
+	expect_bind EADDRINUSE pbt_alice tcp 0.0.0.0 80
+	table <<-EOF
+		[web]
+		port = 80
+		user = pbt_alice
+		prot = tcp
+	EOF
+	run "$PB" --check "$ETC/portbind.conf"
+	check=$(grep ":4:" <<<"$output")
+	[ -n "$check" ] || fail "portbind --check gave no file:line"
+	run guard reload
+	expect_status 78
+	expect_line "$check"
+	expect_line "the loaded policy stays"
+	expect_bind ok pbt_bob tcp 0.0.0.0 80
+	expect_bind EADDRINUSE pbt_alice tcp 0.0.0.0 80
+}
+
+@test "reload is atomic: binds during 20 reloads see the old or the new policy, never none" {
+	printf '[web]\nport = 80\nuser = pbt_alice\n' >"$BATS_TEST_TMPDIR/a.conf"
+	printf '[web]\nport = 80\nuser = pbt_bob\n[other]\nport = 81\nuser = pbt_bob\n' \
+		>"$BATS_TEST_TMPDIR/b.conf"
+	chmod 0644 "$BATS_TEST_TMPDIR"/?.conf
+	guard load --config "$BATS_TEST_TMPDIR/a.conf"
+	yes "tcp 0.0.0.0 80" | head -n 20000 >"$BATS_TEST_TMPDIR/binds"
+	out=$BATS_TEST_TMPDIR/out
+	in_cg pbt_alice "$BINDER" batch <"$BATS_TEST_TMPDIR/binds" >"$out" &
+	bg=$!
+	bgpids+=("$bg")
+	for i in $(seq 10); do
+		guard reload --config "$BATS_TEST_TMPDIR/b.conf" >/dev/null
+		guard reload --config "$BATS_TEST_TMPDIR/a.conf" >/dev/null
+	done
+	wait "$bg" || true
+	sort "$out" | uniq -c >"$BATS_TEST_TMPDIR/seen"
+	! grep -q EACCES "$BATS_TEST_TMPDIR/seen" || fail "a bind saw no policy: $(cat "$BATS_TEST_TMPDIR/seen")"
+	grep -q ' ok$' "$BATS_TEST_TMPDIR/seen" || fail "alice never bound"
+	[ "$(grep -c . "$out")" = 20000 ] || fail "binds: $(cat "$BATS_TEST_TMPDIR/seen")"
+}
+
+@test "status: where, which namespace, the digest, owned ports, counters and the last refusals" {
+	table <<-EOF
+		[web]
+		port = 80
+		user = pbt_alice
+	EOF
+	guard load
+	expect_bind ok pbt_alice tcp 0.0.0.0 80
+	expect_bind EADDRINUSE pbt_bob tcp 127.0.0.1 80
+	run guard status
+	expect_status 0
+	expect_line "attached: yes to $CG"
+	expect_line "network namespace: net:[$(stat -L -c %i /proc/self/ns/net)]"
+	expect_line "matches the table on disk"
+	expect_line "owned ports: 2"
+	grep -Eq '^80/tcp +1 +1$' <<<"$output" || fail "counters"
+	expect_line "uid 59002 pid "
+	expect_line "comm binder tcp 127.0.0.1 port 80"
+	printf '[web]\nport = 80\nuser = pbt_bob\n' >"$ETC/portbind.conf"
+	run guard status
+	expect_status 2
+	expect_line "the table on disk differs"
+	run guard unload
+	run guard status
+	expect_status 3
+}
+
+@test "portbind's own grant to a user works under the guard, pinned too, and nobody else can borrow it" {
+	table <<-EOF
+		[pinned]
+		port = 90
+		user = pbt_alice
+		program = $PROBE
+		[web]
+		port = 91
+		group = pbt_web
+	EOF
+	# Without the exemption (no installed portbind named), the pinned
+	# grant fails at bind: the executable then is portbind, not the probe.
+	run guard load --portbind /nonexistent/portbind
+	expect_status 0
+	run in_cg pbt_alice "$PB" 90 -- "$PROBE"
+	expect_status 69
+	guard unload
+	guard load
+	run in_cg pbt_alice "$PB" 90 -- "$PROBE"
+	expect_status 0
+	expect_line "fd.3="
+	run in_cg root "$PB" 90 pbt_alice -- "$PROBE"
+	expect_status 0
+	run in_cg pbt_carol "$PB" 91 -- "$PROBE"
+	expect_status 0
+	run in_cg pbt_bob "$PB" 90 -- "$PROBE"
+	expect_status 77
+	# A setuid-root copy of portbind is another inode: no exemption.
+	cp -p "$PB" "$PB_PREFIX/bin/portbind-copy"
+	run in_cg pbt_alice "$PB_PREFIX/bin/portbind-copy" 90 -- "$PROBE"
+	rm -f "$PB_PREFIX/bin/portbind-copy"
+	expect_status 69
+	expect_line "Address already in use"
+	# Her own binder is not the pinned probe.
+	expect_bind EADDRINUSE pbt_alice tcp 0.0.0.0 90
+}
+
+@test "failures: one line, a documented exit code, nothing attached" {
+	table <<-EOF
+		[web]
+		port = 80
+		user = pbt_alice
+		bogus = 1
+	EOF
+	run guard load
+	expect_status 78
+	expect_line "portbind.conf:4: unknown key 'bogus'"
+	run guard status
+	expect_status 3
+	table <<-EOF
+		[web]
+		port = 80
+		user = pbt_alice
+	EOF
+	run nsenter -m -t "$holder" -- "$GUARD" --pin-dir /sys/fs/bpf/pbt --cgroup /proc load
+	expect_status 69
+	expect_line "is not a cgroup2 directory"
+	run nsenter -m -t "$holder" -- "$GUARD" --pin-dir "$BATS_TEST_TMPDIR/pins" --cgroup "$CG" load
+	expect_status 69
+	expect_line "is not on a bpf filesystem"
+	[ ! -e "$BATS_TEST_TMPDIR/pins" ] || fail "pin directory left behind"
+	[ -z "$(bpftool cgroup show "$CG")" ] || fail "left attached: $(bpftool cgroup show "$CG")"
+	run guard status
+	expect_status 3
+	guard load
+	run guard load
+	expect_status 73
+	run setpriv --reuid=pbt_bob --regid=pbt_dev --init-groups -- "$GUARD" status
+	expect_status 77
+	[ "$(grep -c . <<<"$output")" = 1 ] || fail "one line"
+}
+
+@test "differential: the kernel's verdict and policy_decide() agree on random tables and binds (fixed seed)" {
+	run "$BATS_TEST_DIRNAME/guard-diff" "${PB_GUARD_SEED:-8}" "${PB_GUARD_ROUNDS:-12}" \
+		"$ETC/diff.conf" "$CG" "$BINDER" "$PB_PREFIX/libexec/binder-copy" "$ORACLE" -- \
+		nsenter -m -t "$holder" -- "$GUARD" --pin-dir /sys/fs/bpf/pbt --cgroup "$CG"
+	expect_status 0
+	expect_line " 0 disagreements"
+}

@@ -300,19 +300,20 @@ expect_bind() { # WANT USER PROTO ADDR PORT
 }
 
 @test "reload is atomic: binds during 20 reloads see the old or the new policy, never none" {
-	printf '[web]\nport = 80\nuser = pbt_alice\n' >"$BATS_TEST_TMPDIR/a.conf"
-	printf '[web]\nport = 80\nuser = pbt_bob\n[other]\nport = 81\nuser = pbt_bob\n' \
-		>"$BATS_TEST_TMPDIR/b.conf"
-	chmod 0644 "$BATS_TEST_TMPDIR"/?.conf
-	guard load --config "$BATS_TEST_TMPDIR/a.conf"
+	# Root's --config files, in a directory chain that is root's alone.
+	local a=$ETC/pbt-guard-a.conf b=$ETC/pbt-guard-b.conf
+	printf '[web]\nport = 80\nuser = pbt_alice\n' >"$a"
+	printf '[web]\nport = 80\nuser = pbt_bob\n[other]\nport = 81\nuser = pbt_bob\n' >"$b"
+	chmod 0644 "$a" "$b"
+	guard load --config "$a"
 	yes "tcp 0.0.0.0 80" | head -n 20000 >"$BATS_TEST_TMPDIR/binds"
 	out=$BATS_TEST_TMPDIR/out
 	in_cg pbt_alice "$BINDER" batch <"$BATS_TEST_TMPDIR/binds" >"$out" &
 	bg=$!
 	bgpids+=("$bg")
 	for i in $(seq 10); do
-		guard reload --config "$BATS_TEST_TMPDIR/b.conf" >/dev/null
-		guard reload --config "$BATS_TEST_TMPDIR/a.conf" >/dev/null
+		guard reload --config "$b" >/dev/null
+		guard reload --config "$a" >/dev/null
 	done
 	wait "$bg" || true
 	sort "$out" | uniq -c >"$BATS_TEST_TMPDIR/seen"

@@ -67,7 +67,7 @@ uninstall:
 clean:
 	rm -rf $(BUILDDIR) build-check
 
-.PHONY: all install uninstall clean check demo analyze FORCE fuzz fuzz-replay fuzz-deps
+.PHONY: all install uninstall clean check demo analyze mutants FORCE fuzz fuzz-replay fuzz-deps
 
 # Runs as root: installs the missing Debian packages, replays the fuzz
 # corpus, then builds with a private SYSCONFDIR, installs setuid into a
@@ -114,6 +114,12 @@ fuzz: fuzz-deps $(FUZZ_TARGETS:%=$(BUILDDIR)/fuzz-%)
 # and ASan+UBSan runs of the paths that need no privilege.
 analyze:
 	tests/analyze
+
+# As root: plants each of a fixed list of one-line bugs of the privileged
+# path into a temporary copy of the tree and expects the tests that should
+# catch it to fail (tests/mutants; part of `make analyze`).
+mutants:
+	tests/mutants
 
 # As root: lighttpd serving port 80 as www-data through portbind, asked by curl.
 demo:

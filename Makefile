@@ -100,7 +100,7 @@ uninstall:
 clean:
 	rm -rf $(BUILDDIR) build-check
 
-.PHONY: all install uninstall clean check demo analyze FORCE fuzz fuzz-replay fuzz-deps fuzz-guard guard-deps
+.PHONY: all install uninstall clean check demo analyze mutants FORCE fuzz fuzz-replay fuzz-deps fuzz-guard guard-deps
 
 # Runs as root: installs the missing Debian packages, replays the fuzz
 # corpus, then builds with a private SYSCONFDIR, installs setuid into a
@@ -155,6 +155,12 @@ fuzz-guard:
 # and ASan+UBSan runs of the paths that need no privilege.
 analyze:
 	tests/analyze
+
+# As root: plants each of a fixed list of one-line bugs of the privileged
+# path into a temporary copy of the tree and expects the tests that should
+# catch it to fail (tests/mutants; part of `make analyze`).
+mutants:
+	tests/mutants
 
 # As root: lighttpd serving port 80 as www-data through portbind, asked by curl.
 demo:

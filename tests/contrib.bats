@@ -87,7 +87,10 @@ else:
     n = struct.unpack(">H", s.recv(2))[0]
     r = b""
     while len(r) < n:
-        r += s.recv(n - len(r))
+        chunk = s.recv(n - len(r))
+        if not chunk:
+            sys.exit("connection closed after %d of %d bytes" % (len(r), n))
+        r += chunk
 answers = struct.unpack(">H", r[6:8])[0]
 print("rcode=%d answer=%s" % (r[3] & 15, socket.inet_ntoa(r[-4:]) if answers else "-"))
 PY
@@ -207,8 +210,7 @@ http_get() {
 	run ss -Hlnup 'sport = :53'
 	expect_line "unbound\",pid=$bg,fd=3"
 	expect_line "unbound\",pid=$bg,fd=5"
-	kill "$bg"
-	wait "$bg" || true
+	stop "$bg"
 	expect_unbound 53
 }
 
@@ -247,8 +249,7 @@ http_get() {
 	done
 	[ "$(readlink "/proc/$bg/exe")" = /usr/sbin/lighttpd ] || fail "pid $bg is not lighttpd: $(cat "$out")"
 	expect_unprivileged "$bg" www-data
-	kill "$bg"
-	wait "$bg" || true
+	stop "$bg"
 	expect_unbound 80
 	expect_unbound 443
 }

@@ -90,18 +90,6 @@ teardown() {
 	restore_sysctls
 }
 
-# Stop background process $1: SIGTERM, at most 5 s to end, then SIGKILL.
-stop() {
-	local i
-	kill "$1" 2>/dev/null || return 0
-	for ((i = 0; i < 100; i++)); do
-		kill -0 "$1" 2>/dev/null || break
-		sleep 0.05
-	done
-	kill -KILL "$1" 2>/dev/null || true
-	wait "$1" 2>/dev/null || true
-}
-
 # Run the client "$@" until it succeeds, for about 5 s at most while the
 # daemon $bg lives; its output is left in $output.
 eventually() {

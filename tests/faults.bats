@@ -105,18 +105,18 @@ T
 	esac
 }
 
-# Run "${cmd[@]}" under strace with the options "$@" (trace to $trace):
-# output (stdout and stderr) in $out, exit status in $rc. Way "tty": on a
-# new pseudo-terminal, as script(1) does.
+# Run "${cmd[@]}" under strace with the options "$@" (trace to $trace), 30 s
+# at most (124: timed out): output (stdout and stderr) in $out, exit status
+# in $rc. Way "tty": on a new pseudo-terminal, as script(1) does.
 traced() {
 	local line
 	rc=0
 	if [ "$way" = tty ]; then
 		line=$(printf '%q ' strace -f -qq -o "$trace" "$@" -- "${cmd[@]}")
-		out=$(script -qec "$line" /dev/null </dev/null 3>&- 4<&-) || rc=$?
+		out=$(timeout -k 5 30 script -qec "$line" /dev/null </dev/null 3>&- 4<&-) || rc=$?
 		out=${out//$'\r'/}
 	else
-		out=$("${wrap[@]}" strace -f -qq -o "$trace" "$@" -- "${cmd[@]}" </dev/null 2>&1 3>&- 4<&-) ||
+		out=$("${wrap[@]}" timeout -k 5 30 strace -f -qq -o "$trace" "$@" -- "${cmd[@]}" </dev/null 2>&1 3>&- 4<&-) ||
 			rc=$?
 	fi
 }

@@ -79,8 +79,7 @@ closed_std() {
 		kill -0 "$bg" 2>/dev/null || break
 		sleep 0.02
 	done
-	status=0
-	wait "$bg" || status=$?
+	wait_pid "$bg" 10
 	output=$(cat "$out")
 	[[ $seen =~ $want ]] || fail "fds of the command: '$seen', expected /^${want#^}/"
 	if [[ " $2 " != *" 1 "* ]]; then

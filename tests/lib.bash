@@ -148,13 +148,71 @@ wait_bound() {
 	fail "nothing came to be bound on $1 port $2: $(cat "$out")"
 }
 
-# Kill and reap every process in bgpids (for teardown).
+# Process $1 ends within $2 seconds (looked at every 50 ms).
+ends_within() {
+	local i
+	for ((i = 0; i < $2 * 20; i++)); do
+		kill -0 "$1" 2>/dev/null || return 0
+		sleep 0.05
+	done
+	! kill -0 "$1" 2>/dev/null
+}
+
+# SIGTERM to process $1, at most 5 s to end, then SIGKILL.
+terminate() {
+	kill "$1" 2>/dev/null || return 0
+	ends_within "$1" 5 || kill -KILL "$1" 2>/dev/null || true
+}
+
+# Stop background process $1 (terminate it and reap it), whatever its status.
+stop() {
+	terminate "$1"
+	wait "$1" 2>/dev/null || true
+}
+
+# Wait at most $2 seconds (default 5) for background process $1 to end by
+# itself; $status is its exit status. One still running then is terminated
+# (its status says by which signal) and named on stderr.
+wait_pid() {
+	ends_within "$1" "${2:-5}" || {
+		echo "process $1 still ran after ${2:-5} s: terminated" >&2
+		terminate "$1"
+	}
+	status=0
+	wait "$1" || status=$?
+}
+
+# Stop every process in bgpids (for teardown).
 kill_bgpids() {
 	local p
 	for p in "${bgpids[@]}"; do
-		kill "$p" 2>/dev/null || true
-		wait "$p" 2>/dev/null || true
+		stop "$p"
 	done
+}
+
+# bats 1.8 ends a test that ran past BATS_TEST_TIMEOUT by killing the
+# test's own children (pkill -P) only: a grandchild, as anything under
+# `run` is, lives on, keeps the output pipe open, and the run hangs. This
+# replaces that step: every descendant of the test, stopped first so that
+# none forks or is reparented unseen, then killed. (The countdown process
+# that calls it, $BASHPID, is spared; a process whose parent has already
+# ended is left to tests/run, which ends the run's network namespace.)
+bats_kill_childprocesses_of() {
+	local top=$1 pid ppid more=1
+	local -A tree=(["$top"]=1)
+	while [ -n "$more" ]; do
+		more=
+		while read -r pid ppid; do
+			[ -n "${tree[$ppid]:-}" ] && [ -z "${tree[$pid]:-}" ] && [ "$pid" != "$BASHPID" ] ||
+				continue
+			kill -STOP "$pid" 2>/dev/null
+			tree[$pid]=1
+			more=1
+		done < <(ps -e -o pid= -o ppid=)
+	done
+	unset "tree[$top]"
+	[ ${#tree[@]} -eq 0 ] || kill -KILL "${!tree[@]}" 2>/dev/null
+	return 0
 }
 
 # "NAME=OLD" of each sysctl set_sysctl changed, for restore_sysctls.
@@ -175,12 +233,15 @@ restore_sysctls() {
 	return "$rc"
 }
 
-# Run "$@" on a new pseudo-terminal as its session leader (as script(1) does); output has CRs removed.
+# Run "$@" on a new pseudo-terminal as its session leader (as script(1) does),
+# 60 s at most; output has CRs removed.
 on_tty() {
 	command -v script >/dev/null || skip "script (bsdutils) is not installed"
 	local cmd
 	cmd=$(printf '%q ' "$@")
-	run script -qec "$cmd" /dev/null
+	# --foreground: script may need the caller's terminal. Killing script
+	# hangs up the new terminal, which ends the session under it.
+	run timeout --foreground --kill-after=5 60 script -qec "$cmd" /dev/null
 	output=${output//$'\r'/}
 }
 

@@ -129,14 +129,7 @@ no_time_wait() {
 
 # Wait (at most 5 s) for the background command to end; status and output.
 finish_bg() {
-	local i
-	for ((i = 0; i < 200; i++)); do
-		kill -0 "$bg" 2>/dev/null || break
-		sleep 0.025
-	done
-	kill "$bg" 2>/dev/null || true
-	status=0
-	wait "$bg" || status=$?
+	wait_pid "$bg"
 	output=$(cat "$out")
 }
 

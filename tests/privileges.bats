@@ -178,7 +178,18 @@ int main(int argc, char **argv)
 	}
 	fflush(stdout);
 	kill(pid, sig);
-	if (waitpid(pid, &st, 0) != pid)
+	/* 10 s at most: a PROGRAM that survives SIG is reported, not waited for. */
+	for (int i = 0; (ok = waitpid(pid, &st, WNOHANG)) == 0; i++) {
+		struct timespec ts = { 0, 10000000 };
+		if (i == 1000) {
+			printf("end=running 10 s after signal %d\n", sig);
+			kill(pid, SIGKILL);
+			waitpid(pid, &st, 0);
+			return 1;
+		}
+		nanosleep(&ts, NULL);
+	}
+	if (ok != pid)
 		return 2;
 	if (WIFSIGNALED(st))
 		printf("end=signal:%d core=%d\n", WTERMSIG(st), WCOREDUMP(st) ? 1 : 0);

@@ -94,7 +94,7 @@ T
 }
 
 teardown() {
-	[ -z "$flip" ] || { kill "$flip" 2>/dev/null; wait "$flip" 2>/dev/null; } || true
+	[ -z "$flip" ] || stop "$flip"
 }
 
 # Start the flipper as pbt_alice: LINK between TARGET1 and TARGET2.
@@ -130,8 +130,7 @@ race() {
 # the impostor. Both outcomes must have happened, or nothing raced.
 judge() {
 	local n=$1 i st out granted=0 refused=0 bad=0 other=()
-	kill "$flip" 2>/dev/null || true
-	wait "$flip" 2>/dev/null || true
+	stop "$flip"
 	flip=
 	for ((i = 0; i < n; i++)); do
 		st=$(cat "$UDIR/runs/st.$i")
@@ -203,8 +202,7 @@ judge() {
 			bad+=("run $i: status $st: $out")
 		fi
 	done
-	kill "$flip" 2>/dev/null || true
-	wait "$flip" 2>/dev/null || true
+	stop "$flip"
 	flip=
 	echo "# 60 runs: $granted granted, $refused refused; $(cat "$BATS_TEST_TMPDIR/flips")" >&3
 	[ ${#bad[@]} -eq 0 ] || fail "${bad[@]}"

@@ -41,8 +41,7 @@ setup() {
 
 teardown() {
 	[ -n "${holder:-}" ] || return 0
-	kill "$holder" 2>/dev/null || true
-	wait "$holder" 2>/dev/null || true
+	stop "$holder"
 	kill_bgpids
 	# The cgroup empties as its processes end: at most 2 s.
 	for ((i = 0; i < 80; i++)); do
@@ -315,7 +314,7 @@ expect_bind() { # WANT USER PROTO ADDR PORT
 		guard reload --config "$b" >/dev/null
 		guard reload --config "$a" >/dev/null
 	done
-	wait "$bg" || true
+	wait_pid "$bg" 60
 	sort "$out" | uniq -c >"$BATS_TEST_TMPDIR/seen"
 	! grep -q EACCES "$BATS_TEST_TMPDIR/seen" || fail "a bind saw no policy: $(cat "$BATS_TEST_TMPDIR/seen")"
 	grep -q ' ok$' "$BATS_TEST_TMPDIR/seen" || fail "alice never bound"

@@ -109,12 +109,7 @@ ask_as_alice() {
 port = 80
 user = pbt_bob
 T
-	for ((i = 0; i < 600; i++)); do
-		kill -0 "$bg" 2>/dev/null || break
-		sleep 0.05
-	done
-	kill -0 "$bg" 2>/dev/null && fail "portbind still runs after 30 s"
-	wait "$bg" && status=0 || status=$?
+	wait_pid "$bg" 30
 	output=$(cat "$out")
 	expect_refused 77 "permission denied"
 	expect_port_free 80
@@ -130,17 +125,11 @@ bind_late() {
 		-- "$PB" 80 pbt_alice -- "$PROBE"
 	sleep 0.5
 	"$@"
-	for ((i = 0; i < 400; i++)); do
-		kill -0 "$bg" 2>/dev/null || break
-		sleep 0.05
-	done
-	kill -0 "$bg" 2>/dev/null && fail "portbind still runs after 20 s"
-	wait "$bg" && status=0 || status=$?
+	wait_pid "$bg" 20
 	output=$(cat "$out")
 }
 
 @test "a grant root removes while portbind is held between the table read and the bind: 75, nothing granted" {
-	local i
 	bind_late table <<'T'
 [web]
 port = 80
@@ -151,7 +140,6 @@ T
 }
 
 @test "a drop-in root adds while portbind is held before the bind: 75 as well; held without a change: granted" {
-	local i
 	bind_late dropin late.conf <<<$'[late]\nport = 9999\nuser = pbt_bob'
 	expect_refused 75 "the ownership table changed while portbind ran"
 	rm -f "$ETC/portbind.d/late.conf"

@@ -20,23 +20,28 @@
 static void stamp(struct table *t, const char *path, const struct stat *st)
 {
 	struct stamp *v = realloc(t->stamps, (t->nstamps + 1) * sizeof(*v));
-	char *copy = v ? strdup(path) : NULL;
+	char *copy;
 
-	t->stamps = v ? v : t->stamps;
+	if (!v) {
+		table_error(t, "out of memory");
+		return;
+	}
+	t->stamps = v;
+	copy = strdup(path);
 	if (!copy) {
 		table_error(t, "out of memory");
 		return;
 	}
-	v += t->nstamps++;
-	memset(v, 0, sizeof(*v));
-	v->path = copy;
+	memset(&t->stamps[t->nstamps], 0, sizeof(*v));
+	t->stamps[t->nstamps].path = copy;
 	if (st) {
-		v->dev = st->st_dev;
-		v->ino = st->st_ino;
-		v->size = st->st_size;
-		v->mtim = st->st_mtim;
-		v->ctim = st->st_ctim;
+		t->stamps[t->nstamps].dev = st->st_dev;
+		t->stamps[t->nstamps].ino = st->st_ino;
+		t->stamps[t->nstamps].size = st->st_size;
+		t->stamps[t->nstamps].mtim = st->st_mtim;
+		t->stamps[t->nstamps].ctim = st->st_ctim;
 	}
+	t->nstamps++;
 }
 
 /* Is every file and directory of the table still as it was read? Any

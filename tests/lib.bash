@@ -195,6 +195,9 @@ kill_bgpids() {
 bats_kill_childprocesses_of() {
 	local top=$1 pid ppid more=1
 	local -A tree=(["$top"]=1)
+	# The test's exit sends SIGABRT to end the countdown: not before the
+	# processes stopped here are killed.
+	trap '' ABRT
 	while [ -n "$more" ]; do
 		more=
 		while read -r pid ppid; do

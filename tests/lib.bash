@@ -203,14 +203,14 @@ bats_kill_childprocesses_of() {
 		while read -r pid ppid; do
 			[ -n "${tree[$ppid]:-}" ] && [ -z "${tree[$pid]:-}" ] && [ "$pid" != "$BASHPID" ] ||
 				continue
-			kill -STOP "$pid" 2>/dev/null
+			# (bats runs this under set -e: a process already gone is skipped)
+			kill -STOP "$pid" 2>/dev/null || continue
 			tree[$pid]=1
 			more=1
 		done < <(ps -e -o pid= -o ppid=)
 	done
 	unset "tree[$top]"
-	[ ${#tree[@]} -eq 0 ] || kill -KILL "${!tree[@]}" 2>/dev/null
-	return 0
+	[ ${#tree[@]} -eq 0 ] || kill -KILL "${!tree[@]}" 2>/dev/null || true
 }
 
 # "NAME=OLD" of each sysctl set_sysctl changed, for restore_sysctls.

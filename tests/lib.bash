@@ -200,19 +200,22 @@ kill_bgpids() {
 bats_kill_childprocesses_of() {
 	local top=$1 pid ppid more=1
 	local -A tree=(["$top"]=1)
+	# The test's exit sends SIGABRT to end the countdown: not before the
+	# processes stopped here are killed.
+	trap '' ABRT
 	while [ -n "$more" ]; do
 		more=
 		while read -r pid ppid; do
 			[ -n "${tree[$ppid]:-}" ] && [ -z "${tree[$pid]:-}" ] && [ "$pid" != "$BASHPID" ] ||
 				continue
-			kill -STOP "$pid" 2>/dev/null
+			# (bats runs this under set -e: a process already gone is skipped)
+			kill -STOP "$pid" 2>/dev/null || continue
 			tree[$pid]=1
 			more=1
 		done < <(ps -e -o pid= -o ppid=)
 	done
 	unset "tree[$top]"
-	[ ${#tree[@]} -eq 0 ] || kill -KILL "${!tree[@]}" 2>/dev/null
-	return 0
+	[ ${#tree[@]} -eq 0 ] || kill -KILL "${!tree[@]}" 2>/dev/null || true
 }
 
 # "NAME=OLD" of each sysctl set_sysctl changed, for restore_sysctls.

@@ -18,12 +18,12 @@ HARDEN_LDFLAGS ?= -pie -Wl,-z,relro -Wl,-z,now -Wl,-z,noexecstack
 LIBS = -lcap-ng -linih
 
 SRCS = portbind.c cli.c parse.c table.c load.c policy.c ident.c sock.c priv.c fds.c \
-	env.c exec.c report.c log.c
+	env.c exec.c report.c log.c compile.c kernel.c
 OBJS = $(SRCS:%.c=$(BUILDDIR)/%.o)
 
 # portbind-guard: root only, never setuid, so it may use libbpf; it shares
 # the table code with portbind, and portbind links nothing of it.
-GUARD_OBJS = $(BUILDDIR)/guard.o $(patsubst %,$(BUILDDIR)/%.o,parse table load policy log)
+GUARD_OBJS = $(BUILDDIR)/guard.o $(patsubst %,$(BUILDDIR)/%.o,compile parse table load policy log)
 GUARD_LIBS = -lbpf -linih
 BPF_CLANG ?= clang
 BPF_CFLAGS = -g -O2 -target bpf -mcpu=v3 -Wall -Werror -I/usr/include/$(shell $(CC) -print-multiarch)
@@ -40,6 +40,9 @@ $(BUILDDIR)/build-flags: FORCE | $(BUILDDIR)
 	@if cmp -s $@.new $@; then rm -f $@.new; else mv -f $@.new $@; fi
 
 FORCE:
+
+# The map layouts of the kernel guard, which portbind reads too.
+$(BUILDDIR)/compile.o $(BUILDDIR)/kernel.o: src/guard.h
 
 $(BUILDDIR)/portbind: $(OBJS)
 	$(CC) $(CFLAGS) $(HARDEN_LDFLAGS) $(LDFLAGS) -o $@ $(OBJS) $(LIBS)

@@ -130,7 +130,7 @@ static int parse_user(struct cli *c, const char *arg, char *err, size_t errsize)
 
 enum opt {
 	O_INETD, O_REUSEPORT, O_ALLOW_NEW_PRIVS, O_DRY_RUN, O_VERBOSE, O_BACKLOG, O_CONFIG,
-	O_CHECK, O_LIST, O_HELP, O_VERSION, O_COUNT
+	O_SELF_BIND, O_CHECK, O_LIST, O_HELP, O_VERSION, O_COUNT
 };
 
 /* value: 'n' none, 'r' required, 'o' optional (--check [FILE]) */
@@ -142,6 +142,7 @@ static const struct {
 	[O_ALLOW_NEW_PRIVS] = { "--allow-new-privs", 'n' },
 	[O_DRY_RUN] = { "--dry-run", 'n' },   [O_VERBOSE] = { "--verbose", 'n' },
 	[O_BACKLOG] = { "--backlog", 'r' },   [O_CONFIG] = { "--config", 'r' },
+	[O_SELF_BIND] = { "--self-bind", 'n' },
 	[O_CHECK] = { "--check", 'o' },       [O_LIST] = { "--list", 'n' },
 	[O_HELP] = { "--help", 'n' },         [O_VERSION] = { "--version", 'n' },
 };
@@ -200,6 +201,7 @@ int cli_parse(struct cli *c, int argc, char **argv, char *err, size_t errsize)
 		case O_ALLOW_NEW_PRIVS: c->allow_new_privs = true; break;
 		case O_DRY_RUN: c->dry_run = true; break;
 		case O_VERBOSE: c->verbose = true; break;
+		case O_SELF_BIND: c->self_bind = true; break;
 		case O_BACKLOG: {
 			uint32_t b;
 			if (!parse_num(val, strlen(val), 1, 65535, &b))
@@ -218,7 +220,7 @@ int cli_parse(struct cli *c, int argc, char **argv, char *err, size_t errsize)
 		return fail(err, errsize, "--check, --list, --help and --version exclude each other");
 	if (c->mode != MODE_RUN) {
 		if (seen[O_INETD] || seen[O_REUSEPORT] || seen[O_ALLOW_NEW_PRIVS] ||
-		    seen[O_DRY_RUN] || seen[O_BACKLOG])
+		    seen[O_DRY_RUN] || seen[O_BACKLOG] || seen[O_SELF_BIND])
 			return fail(err, errsize, "run options given with --check, --list, --help or --version");
 		if (i < argc)
 			return fail(err, errsize, "unexpected argument '%s'",
@@ -246,5 +248,7 @@ int cli_parse(struct cli *c, int argc, char **argv, char *err, size_t errsize)
 	c->command = &argv[i];
 	if (c->inetd && c->nspecs != 1)
 		return fail(err, errsize, "--inetd takes exactly one SPEC");
+	if (c->self_bind && (seen[O_INETD] || seen[O_BACKLOG] || seen[O_REUSEPORT]))
+		return fail(err, errsize, "--self-bind binds nothing: no --inetd, --backlog or --reuseport");
 	return 0;
 }

@@ -28,9 +28,6 @@
 #ifndef BINDIR
 #define BINDIR "/usr/local/bin"
 #endif
-#ifndef SO_NETNS_COOKIE
-#define SO_NETNS_COOKIE 71
-#endif
 
 /* Exit codes beyond portbind's (documented in portbind-guard(8)). */
 enum {
@@ -40,7 +37,6 @@ enum {
 	EXIT_LOADED = 73,   /* load: a guard is already pinned there */
 };
 
-#define SLOTS ((size_t)2 * 65536) /* (proto - 1) * 65536 + port */
 #define RESERVED "/proc/sys/net/ipv4/ip_local_reserved_ports"
 #define PORT_RANGE "/proc/sys/net/ipv4/ip_local_port_range"
 
@@ -60,12 +56,6 @@ struct opts {
 	const char *cmd, *config, *cgroup, *pin_dir, *portbind;
 };
 
-struct compiled {
-	struct guard_rule *rules;
-	__u32 nrules, nports;
-	struct guard_port *ports; /* [proto - 1][port] */
-	__u64 digest;
-};
 
 static _Noreturn void usage(void)
 {
@@ -121,123 +111,12 @@ static char *pin_path(const struct opts *o, const char *name)
 	return buf;
 }
 
-/* The kernel's dev_t (MAJOR << 20 | MINOR), which s_dev holds. */
-static __u64 kdev(dev_t d)
-{
-	return (__u64)major(d) << 20 | minor(d);
-}
-
-static __u64 fnv(__u64 h, const void *p, size_t n)
-{
-	const unsigned char *b = p;
-
-	for (size_t i = 0; i < n; i++)
-		h = (h ^ b[i]) * 0x100000001b3ull;
-	return h;
-}
-
-/* ---- the table, compiled ---- */
-
-static bool add_rule(struct table *t, struct compiled *c, const struct section *s, size_t id,
-		     size_t ad)
-{
-	static const struct addr any;
-	struct guard_rule *r, *v = realloc(c->rules, (c->nrules + 1) * sizeof(*v));
-
-	if (!v) {
-		table_error(t, "out of memory");
-		return false;
-	}
-	c->rules = v;
-	r = memset(&v[c->nrules++], 0, sizeof(*r));
-	r->flags = (s->everyone ? GR_EVERYONE : 0) | (s->naddrs == 0 ? GR_ANYADDR : 0) |
-		   (policy_allows_addr(s, &any) ? GR_DUAL : 0) | (s->program ? GR_PINNED : 0);
-	r->dev = s->program ? kdev(s->prog_dev) : 0;
-	r->ino = s->program ? s->prog_ino : 0;
-	for (size_t i = id; i < s->uids.n && r->nuids < GUARD_RANGES; i++, r->nuids++)
-		r->uids[r->nuids] = (struct guard_range){ s->uids.v[i].lo, s->uids.v[i].hi };
-	for (size_t i = id; i < s->gids.n && r->ngids < GUARD_RANGES; i++, r->ngids++)
-		r->gids[r->ngids] = (struct guard_range){ s->gids.v[i].lo, s->gids.v[i].hi };
-	for (size_t i = ad; i < s->naddrs && r->naddrs < GUARD_ADDRS; i++, r->naddrs++) {
-		r->addrs[r->naddrs].family = (__u32)s->addrs[i].family;
-		memcpy(r->addrs[r->naddrs].bytes, s->addrs[i].bytes, 16);
-	}
-	return true;
-}
-
-/* One section: its rules (pieces of GUARD_RANGES ids by GUARD_ADDRS
- * addresses: each piece repeats the rest, so any piece granting is the
- * section granting), then the ports it owns pointing to them. */
-static void compile_section(struct table *t, struct compiled *c, const struct section *s,
-			    size_t si, __u32 *last)
-{
-	size_t nid = s->uids.n > s->gids.n ? s->uids.n : s->gids.n;
-	__u32 first = c->nrules;
-
-	t->file = s->file;
-	t->line = s->line;
-	for (size_t id = 0; id == 0 || id < nid; id += GUARD_RANGES)
-		for (size_t ad = 0; ad == 0 || ad < s->naddrs; ad += GUARD_ADDRS)
-			if (!add_rule(t, c, s, id, ad))
-				return;
-	for (int proto = PROTO_TCP; proto <= PROTO_UDP; proto++) {
-		if (!(s->protos & (unsigned)proto))
-			continue;
-		for (size_t k = 0; k < s->ports.n; k++)
-			for (uint32_t p = s->ports.v[k].lo; p <= s->ports.v[k].hi; p++) {
-				size_t at = (size_t)(proto - 1) * 65536 + p;
-				struct guard_port *gp = &c->ports[at];
-				if (last[at] == si + 1)
-					continue; /* the section lists the port twice */
-				last[at] = (__u32)si + 1;
-				if (gp->nrules == 0)
-					c->nports++;
-				if (gp->nrules + (c->nrules - first) > GUARD_PORT_RULES) {
-					table_error(t, "[%s]: port %u/%s has more than %d grants "
-						       "(sections, or pieces of %d ids or %d addresses)",
-						    s->label, p, proto_str(proto), GUARD_PORT_RULES,
-						    GUARD_RANGES, GUARD_ADDRS);
-					return;
-				}
-				for (__u32 r = first; r < c->nrules; r++)
-					gp->rules[gp->nrules++] = r;
-			}
-	}
-}
-
 /* The table as portbind reads it, or exit 78 with its file:line errors. */
 static void read_table(struct table *t, const struct opts *o, FILE *errout)
 {
 	table_init(t, errout);
 	load_table(t, o->config ? o->config : SYSCONFDIR "/portbind.conf",
 		   o->config ? NULL : SYSCONFDIR "/portbind.d", true);
-}
-
-static bool compile(struct table *t, struct compiled *c, const struct guard_conf *conf)
-{
-	__u32 *last = calloc(SLOTS, sizeof(*last));
-
-	memset(c, 0, sizeof(*c));
-	c->ports = calloc(SLOTS, sizeof(*c->ports));
-	if (!last || !c->ports)
-		die(EXIT_SYSTEM, "out of memory");
-	for (size_t i = 0; i < t->n && t->errors == 0; i++)
-		compile_section(t, c, &t->s[i], i, last);
-	t->file = NULL;
-	free(last);
-	c->digest = fnv(0xcbf29ce484222325ull, &conf->pb_dev, 2 * sizeof(__u64));
-	c->digest = fnv(c->digest, c->rules, c->nrules * sizeof(*c->rules));
-	for (size_t i = 0; i < SLOTS; i++)
-		if (c->ports[i].nrules)
-			c->digest = fnv(fnv(c->digest, &i, sizeof(i)), &c->ports[i],
-					sizeof(c->ports[i]));
-	return t->errors == 0;
-}
-
-static void compiled_free(struct compiled *c)
-{
-	free(c->rules);
-	free(c->ports);
 }
 
 /* A complete new policy map: conf, rules, ports. Returns its fd. */
@@ -270,7 +149,7 @@ static int build_policy(const struct compiled *c, struct guard_conf conf)
 	}
 	k.kind = GK_PORT;
 	k.idx = 0;
-	for (size_t i = 0; i < SLOTS; i++) {
+	for (size_t i = 0; i < GUARD_SLOTS; i++) {
 		if (!c->ports[i].nrules)
 			continue;
 		k.proto = (__u8)(i / 65536 + 1);
@@ -288,7 +167,7 @@ static void add_counters(int fd, const struct compiled *c)
 {
 	struct guard_count zero = { 0, 0 };
 
-	for (__u32 i = 0; i < SLOTS; i++) {
+	for (__u32 i = 0; i < GUARD_SLOTS; i++) {
 		__u32 key = (i / 65536 + 1) << 16 | (i % 65536);
 		if (c->ports[i].nrules && bpf_map_update_elem(fd, &key, &zero, BPF_NOEXIST) != 0 &&
 		    errno != EEXIST)
@@ -334,18 +213,14 @@ static char *cgroup2_root(void)
 	return found;
 }
 
-static __u64 netns_cookie(void)
+static __u64 this_netns(void)
 {
-	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-	__u64 cookie = 0;
-	socklen_t len = sizeof(cookie);
+	__u64 cookie = netns_cookie();
 
-	if (fd < 0 || getsockopt(fd, SOL_SOCKET, SO_NETNS_COOKIE, &cookie, &len) != 0)
+	if (!cookie)
 		die(EXIT_KERNEL, "network namespace cookie: %s", strerror(errno));
-	close(fd);
 	return cookie;
 }
-
 /* The installed portbind: root's alone like a pinned program, or a user
  * could make another file the exemption. Missing: no exemption. */
 static void portbind_inode(const struct opts *o, struct guard_conf *conf, bool warn)
@@ -494,7 +369,7 @@ __attribute__((format(printf, 2, 0))) static int print_quiet(enum libbpf_print_l
  * leaves nothing attached and the sysctl as it was. */
 static int cmd_load(const struct opts *o, struct table *t)
 {
-	struct guard_conf conf = { .netns = netns_cookie() };
+	struct guard_conf conf = { .netns = this_netns() };
 	struct guard_state *st = calloc(1, sizeof(*st));
 	char *cgroup = o->cgroup ? strdup(o->cgroup) : cgroup2_root();
 	struct bpf_link *link4 = NULL, *link6 = NULL;
@@ -571,7 +446,7 @@ static int cmd_load(const struct opts *o, struct table *t)
 static int cmd_reload(const struct opts *o, struct table *t)
 {
 	struct guard_state st;
-	struct guard_conf conf = { .netns = netns_cookie() };
+	struct guard_conf conf = { .netns = this_netns() };
 	struct compiled c;
 	__u32 zero = 0;
 	int outer, pol, counts;
@@ -603,7 +478,7 @@ static int cmd_unload(const struct opts *o)
 	int rc = 0;
 
 	read_state(o, &st);
-	if (st.netns != netns_cookie()) {
+	if (st.netns != this_netns()) {
 		fprintf(stderr, "portbind-guard: not in the enforced network namespace: "
 				"ip_local_reserved_ports left as it is there\n");
 		rc = EXIT_SYSTEM;
@@ -679,7 +554,7 @@ static int cmd_status(const struct opts *o, struct table *t)
 	}
 	printf("attached: %s to %s (bind4, bind6)\n", attached ? "yes" : "NO", st.cgroup);
 	printf("network namespace: net:[%llu] (cookie %llu)%s\n", (unsigned long long)st.netns_ino,
-	       (unsigned long long)st.netns, st.netns == netns_cookie() ? ", this one" : "");
+	       (unsigned long long)st.netns, st.netns == this_netns() ? ", this one" : "");
 	outer = open_pin(o, "outer");
 	if (bpf_map_lookup_elem(outer, &zero, &id) != 0 || (pol = bpf_map_get_fd_by_id(id)) < 0 ||
 	    bpf_map_lookup_elem(pol, &k, &v) != 0)

@@ -11,6 +11,8 @@
 #define GUARD_PORT_RULES 16 /* rules per (protocol, port) */
 #define GUARD_RECENT 64     /* refusals kept for status */
 #define GUARD_MAX_PORTS 131072 /* 65535 ports, tcp and udp */
+#define GUARD_SLOTS ((__u64)2 * 65536) /* (proto - 1) * 65536 + port */
+#define GUARD_PIN_DIR "/sys/fs/bpf/portbind" /* the default pin directory */
 
 /* Key of the policy map: one of three kinds of entry.
  *   GK_CONF  (idx 0)          what this policy is and where it applies
@@ -88,4 +90,20 @@ struct guard_event {
 	__u8 addr[16];
 	char comm[16];
 };
+
+#ifndef __bpf__
+/* compile.c: the table as the kernel judge reads it. */
+#include <stdbool.h>
+struct table;
+struct compiled {
+	struct guard_rule *rules;
+	__u32 nrules, nports;
+	struct guard_port *ports; /* [GUARD_SLOTS] */
+	__u64 digest; /* of conf's portbind, the rules and the ports */
+};
+bool compile(struct table *t, struct compiled *c, const struct guard_conf *conf);
+void compiled_free(struct compiled *c);
+__u64 kdev(unsigned long long dev);
+__u64 netns_cookie(void);
+#endif
 #endif

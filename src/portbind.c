@@ -37,13 +37,16 @@ static void usage(FILE *out)
 	      "  --backlog N        listen backlog of TCP sockets (default 4096)\n"
 	      "  --reuseport        set SO_REUSEPORT\n"
 	      "  --allow-new-privs  leave no_new_privs off\n"
+	      "  --self-bind        bind nothing: COMMAND binds the SPECs itself, which\n"
+	      "                     portbind-guard must enforce (see portbind-guard(8))\n"
 	      "  --dry-run          decide and explain; bind and run nothing\n"
 	      "  --check [FILE]     validate the table (or FILE, as a draft)\n"
 	      "  --list             list the ports you may bind\n"
 	      "  --config FILE      use FILE as the table (root only)\n"
 	      "  -v, --verbose      explain the decision on stderr\n"
 	      "  -h, --help         this text;  --version  the version\n"
-	      "Exit: 64 usage, 67 unknown user/group, 69 bind failed, 71 system or privilege\n"
+	      "Exit: 64 usage, 67 unknown user/group, 69 bind failed or (--self-bind) no\n"
+	      "current portbind-guard, 71 system or privilege\n"
 	      "failure, 75 table changed meanwhile, 77 denied, 78 bad table, 126/127 command\n"
 	      "not executable/not found.\n"
 	      "Table: " SYSCONFDIR "/portbind.conf and " SYSCONFDIR "/portbind.d/*.conf;\n"
@@ -111,7 +114,9 @@ int main(int argc, char **argv)
 	struct grant g[MAX_SPECS];
 	int socks[MAX_SPECS], cmd_fd;
 	char err[256], *path, **envp;
-	bool pinned;
+	enum kernel kern = KERNEL_NONE;
+	size_t nsocks;
+	bool pinned, ok;
 	int rc;
 
 	priv_nodump();
@@ -138,7 +143,7 @@ int main(int argc, char **argv)
 	if (c.mode == MODE_CHECK || c.mode == MODE_LIST) {
 		read_table(&t, &c, &caller);
 		if (c.mode == MODE_LIST)
-			report_list(&t, &caller, unpriv_port_start());
+			report_list(&t, &caller, unpriv_port_start(), kernel_enforces(&t));
 		else
 			printf("portbind: table OK: %zu section(s) in %zu file(s)\n", t.n, t.nfiles);
 		return 0;
@@ -153,19 +158,28 @@ int main(int argc, char **argv)
 	priv_resume(&caller);
 	program_identify(cmd_fd, &prog);
 	read_table(&t, &c, &caller);
-	if (!authorize(&c, &t, &target, cmd_fd, g, &pinned)) {
+	ok = authorize(&c, &t, &target, cmd_fd, g, &pinned);
+	if (c.self_bind || c.dry_run || c.verbose)
+		kern = kernel_enforces(&t);
+	if (!ok) {
 		if (c.dry_run || c.verbose)
-			report_decision(c.dry_run ? stdout : stderr, &c, g, &target, path);
+			report_decision(c.dry_run ? stdout : stderr, &c, g, &target, path, kern);
 		if (!c.dry_run)
 			report_log(LOG_WARNING, "denied", &c, g, &caller, &target, &prog);
 		die(EXIT_DENIED, "permission denied: run with --dry-run to see why");
 	}
 	if (c.dry_run) {
-		report_decision(stdout, &c, g, &target, path);
+		report_decision(stdout, &c, g, &target, path, kern);
 		return 0;
 	}
+	/* --self-bind: the command binds for itself, which only a guard
+	 * enforcing this very table allows; without one it could not. */
+	if (c.self_bind && kern != KERNEL_ENFORCED)
+		die(EXIT_BIND, "--self-bind: the ownership table is %s; nothing was started",
+		    kernel_str(kern));
 
-	for (size_t i = 0; i < c.nspecs; i++)
+	nsocks = c.self_bind ? 0 : c.nspecs;
+	for (size_t i = 0; i < nsocks; i++)
 		socks[i] = sock_bind(&c.specs[i], target.uid, c.backlog, c.reuseport);
 	/* The caller can still stop us between the read and the binds
 	 * (SIGSTOP): the grant stands only on the table as it is now. */
@@ -178,11 +192,13 @@ int main(int argc, char **argv)
 	if (caller.uid == 0)
 		priv_leave_caller(&target);
 	if (c.verbose)
-		report_decision(stderr, &c, g, &target, path);
-	cmd_fd = fds_place(socks, c.nspecs, c.inetd, pinned ? cmd_fd : -1);
-	envp = env_build(environ, caller.uid != 0, c.inetd, g, c.nspecs, (long)getpid());
+		report_decision(stderr, &c, g, &target, path, kern);
+	cmd_fd = fds_place(socks, nsocks, c.inetd, pinned ? cmd_fd : -1);
+	envp = env_build(environ, caller.uid != 0, c.inetd || c.self_bind, g, nsocks,
+			 (long)getpid());
 	if (!envp)
 		die(EXIT_SYSTEM, "out of memory");
-	report_log(LOG_NOTICE, "granted", &c, g, &caller, &target, &prog);
+	report_log(LOG_NOTICE, c.self_bind ? "granted to bind itself" : "granted", &c, g, &caller,
+		   &target, &prog);
 	cmd_exec(cmd_fd, path, pinned, c.command, envp);
 }

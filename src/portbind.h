@@ -65,7 +65,7 @@ enum mode { MODE_RUN, MODE_CHECK, MODE_LIST, MODE_HELP, MODE_VERSION };
 
 struct cli {
 	enum mode mode;
-	bool inetd, reuseport, allow_new_privs, dry_run, verbose;
+	bool inetd, reuseport, allow_new_privs, dry_run, verbose, self_bind;
 	int backlog;
 	const char *check_file; /* --check FILE */
 	const char *config;     /* --config FILE */
@@ -226,10 +226,16 @@ char **env_build(char **in, bool secure, bool inetd, const struct grant *g, size
 int cmd_open(const char *cmd, char **path);
 _Noreturn void cmd_exec(int fd, const char *path, bool pinned, char **argv, char **envp);
 
+/* kernel.c: what portbind-guard enforces here */
+enum kernel { KERNEL_NONE, KERNEL_ELSEWHERE, KERNEL_STALE, KERNEL_ENFORCED };
+enum kernel kernel_enforces(struct table *t);
+const char *kernel_str(enum kernel k);
+
 /* report.c */
-void report_list(const struct table *t, const struct ident *caller, unsigned unpriv_start);
+void report_list(const struct table *t, const struct ident *caller, unsigned unpriv_start,
+		 enum kernel k);
 void report_decision(FILE *out, const struct cli *c, const struct grant *g,
-		     const struct ident *target, const char *path);
+		     const struct ident *target, const char *path, enum kernel k);
 void program_identify(int fd, struct program *p);
 void report_log(int prio, const char *what, const struct cli *c, const struct grant *g,
 		const struct ident *caller, const struct ident *target, const struct program *prog);

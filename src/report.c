@@ -32,7 +32,7 @@ static void put_names(FILE *out, const char *key, char **v, size_t n)
 		fprintf(out, "%s%s", i ? "," : key, v[i]);
 }
 
-static void put_section(FILE *out, const struct section *s, bool who)
+static void put_section(FILE *out, const struct section *s, bool who, enum kernel k)
 {
 	char a[64];
 
@@ -51,17 +51,20 @@ static void put_section(FILE *out, const struct section *s, bool who)
 		put_ranges(out, " uid=", &s->uids, s->uids.n - s->nusers);
 		put_ranges(out, " gid=", &s->gids, s->gids.n - s->ngroups);
 	}
-	fprintf(out, " (%s:%u)\n", s->file, s->line);
+	fprintf(out, " kernel=%s (%s:%u)\n", k == KERNEL_ENFORCED ? "yes" : "no", s->file, s->line);
 }
 
-/* Root sees every section; anyone else the sections that grant to them. */
-void report_list(const struct table *t, const struct ident *caller, unsigned unpriv_start)
+/* Root sees every section; anyone else the sections that grant to them.
+ * kernel=yes: portbind-guard enforces the grant for every bind() too. */
+void report_list(const struct table *t, const struct ident *caller, unsigned unpriv_start,
+		 enum kernel k)
 {
 	for (size_t i = 0; i < t->n; i++)
 		if (caller->uid == 0 || policy_names(&t->s[i], caller))
-			put_section(stdout, &t->s[i], caller->uid == 0);
+			put_section(stdout, &t->s[i], caller->uid == 0, k);
 	printf("%-16s %-8s %u-65535 unless listed above (anyone)\n", "(free)", "tcp,udp",
 	       unpriv_start);
+	printf("kernel: %s\n", kernel_str(k));
 }
 
 static const char *reason(const struct grant *g, char *buf, size_t size)
@@ -86,13 +89,17 @@ static const char *reason(const struct grant *g, char *buf, size_t size)
 }
 
 void report_decision(FILE *out, const struct cli *c, const struct grant *g,
-		     const struct ident *target, const char *path)
+		     const struct ident *target, const char *path, enum kernel k)
 {
 	char s[96], r[256], who[96], p[256];
 
 	for (size_t i = 0; i < c->nspecs; i++)
-		fprintf(out, "%s name=%s: %s\n", spec_str(&c->specs[i], s, sizeof(s)), g[i].name,
-			reason(&g[i], r, sizeof(r)));
+		fprintf(out, "%s name=%s: %s%s\n", spec_str(&c->specs[i], s, sizeof(s)), g[i].name,
+			reason(&g[i], r, sizeof(r)),
+			g[i].why != GRANT_SECTION ? "" : k == KERNEL_ENFORCED ? "; kernel: yes"
+										 : "; kernel: no");
+	fprintf(out, "kernel: %s%s\n", kernel_str(k),
+		c->self_bind && k != KERNEL_ENFORCED ? "; --self-bind needs it enforced" : "");
 	fprintf(out, "command %s as %s gid %u groups", clean(path, p, sizeof(p)),
 		ident_str(target, who, sizeof(who)), (unsigned)target->gid);
 	for (size_t i = 0; i < target->nsupp; i++)

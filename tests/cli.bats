@@ -300,6 +300,12 @@ cases_done() {
 	refuse 64 "" --backlog 5 --list
 	refuse 64 "" --dry-run --list
 	refuse 64 "" --reuseport --version
+	# --self-bind binds nothing: no socket options, not with the modes
+	refuse 64 "self-bind" --self-bind --inetd 80 -- "$PROBE"
+	refuse 64 "self-bind" --self-bind --backlog 5 80 -- "$PROBE"
+	refuse 64 "self-bind" --self-bind --reuseport 80 -- "$PROBE"
+	refuse 64 "" --self-bind --list
+	refuse 64 "twice" --self-bind --self-bind 80 -- "$PROBE"
 	cases_done
 }
 
@@ -485,6 +491,31 @@ cases_done() {
 	# a usage error stays a usage error
 	run as pbt_alice "$PB" --dry-run 0 -- "$PROBE"
 	expect_refused 64
+}
+
+@test "--self-bind with no guard enforcing the table here: exit 69, one line, nothing run; --dry-run and --list say kernel: no" {
+	# The suites run in a private network namespace: a guard of the
+	# host's, if any, enforces another one.
+	run --separate-stderr as pbt_alice "$PB" --self-bind 80,53/udp -- "$PROBE" --sleep 30
+	expect_status 69
+	[[ "$stderr" == "portbind: --self-bind: the ownership table is not enforced: "*"; nothing was started" ]] ||
+		fail "stderr: $stderr"
+	[ "$(grep -c . <<<"$stderr")" = 1 ] || fail "one line: $stderr"
+	[ -z "$output" ] || fail "the command ran: $output"
+	expect_port_free 80
+	run --separate-stderr as pbt_alice "$PB" --self-bind --dry-run 80 -- "$PROBE"
+	expect_status 0
+	expect_line "80/tcp name=web: granted by [web]"
+	expect_line "; kernel: no"
+	expect_line "; --self-bind needs it enforced"
+	run --separate-stderr as pbt_alice "$PB" --list
+	expect_status 0
+	expect_line " kernel=no ("
+	expect_no_line "kernel=yes"
+	expect_line "kernel: not enforced: "
+	# a denial stays a denial (77), decided before the guard is asked
+	run --separate-stderr as pbt_alice "$PB" --self-bind 8080 -- "$PROBE"
+	expect_status 77
 }
 
 @test "-v: the decision on stderr, then the command runs with the sockets" {

@@ -80,11 +80,11 @@ expect_candidate() {
 @test "every option is offered at the start; modes only as the first word; options only once" {
 	complete_line portbind -
 	expect_reply -v --verbose --allow-new-privs --backlog --config --dry-run --inetd \
-		--reuseport --check --list -h --help --version
+		--reuseport --self-bind --check --list -h --help --version
 	complete_line portbind --inetd --
-	expect_reply --verbose --allow-new-privs --backlog --config --dry-run --reuseport
+	expect_reply --verbose --allow-new-privs --backlog --config --dry-run --reuseport --self-bind
 	complete_line portbind -v --backlog 7 --
-	expect_reply --allow-new-privs --config --dry-run --inetd --reuseport
+	expect_reply --allow-new-privs --config --dry-run --inetd --reuseport --self-bind
 }
 
 @test "--check completes files, in both spellings; --config too" {

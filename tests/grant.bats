@@ -407,7 +407,7 @@ C
 	expect_status 0
 	local got
 	got=$(awk '{print $1}' <<<"$output" | sort | tr '\n' ' ')
-	[ "$got" = "(free) all first local pinned second tcponly web webgrp wild " ] ||
+	[ "$got" = "(free) all first kernel: local pinned second tcponly web webgrp wild " ] ||
 		fail "sections listed: $got"
 	expect_no_line "bobs"
 	expect_no_line "devs"
@@ -421,7 +421,7 @@ C
 	expect_status 0
 	local got
 	got=$(awk '{print $1}' <<<"$output" | sort | tr '\n' ' ')
-	[ "$got" = "(free) all bobs devs second " ] || fail "sections listed: $got"
+	[ "$got" = "(free) all bobs devs kernel: second " ] || fail "sections listed: $got"
 }
 
 @test "--dry-run explains a denial and binds and runs nothing" {

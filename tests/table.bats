@@ -515,7 +515,7 @@ T
 		! grep -q "^$l " <<<"$output" || fail "alice --list shows [$l]"
 	done
 	grep -q "^(free) .*1024-65535" <<<"$output" || fail "alice --list: no free-ports line"
-	[ "$(grep -c . <<<"$output")" -eq 4 ] || fail "alice --list: 3 sections and the free line"
+	[ "$(grep -c . <<<"$output")" -eq 5 ] || fail "alice --list: 3 sections, the free line and the kernel line"
 
 	run --separate-stderr as pbt_bob "$PB" --list
 	expect_status 0
@@ -529,7 +529,7 @@ T
 	run --separate-stderr as pbt_dave "$PB" --list
 	expect_status 0
 	grep -q "^pub " <<<"$output" || fail "dave --list: no [pub]"
-	[ "$(grep -c . <<<"$output")" -eq 2 ] || fail "dave --list: [pub] and the free line"
+	[ "$(grep -c . <<<"$output")" -eq 3 ] || fail "dave --list: [pub], the free line and the kernel line"
 
 	# with drop-ins: counted
 	printf '[extra]\nport = 9000\nuser = pbt_dave\n' | dropin extra.conf
@@ -546,7 +546,7 @@ T
 	expect_line "table OK: 0 section"
 	run --separate-stderr as pbt_alice "$PB" --list
 	expect_status 0
-	[ "$(grep -c . <<<"$output")" -eq 1 ] || fail "only the free line"
+	[ "$(grep -c . <<<"$output")" -eq 2 ] || fail "only the free line and the kernel line"
 	printf '; nothing here\n\n# at all\n' | table
 	run "$PB" --check
 	expect_status 0
@@ -852,7 +852,7 @@ T
 	run --separate-stderr "$PB" --list
 	expect_status 0
 	local order
-	order=$(awk '$1 != "(free)" { print $1 }' <<<"$output" | paste -sd ' ')
+	order=$(awk '$1 != "(free)" && $1 != "kernel:" { print $1 }' <<<"$output" | paste -sd ' ')
 	[ "$order" = "main lbl10 lbl9 lblB lbl_u lbla" ] || fail "order: $order"
 	# the first section in that order decides
 	run as pbt_alice "$PB" --dry-run 8000 -- "$PROBE"

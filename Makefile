@@ -18,12 +18,12 @@ HARDEN_LDFLAGS ?= -pie -Wl,-z,relro -Wl,-z,now -Wl,-z,noexecstack
 LIBS = -lcap-ng -linih
 
 SRCS = portbind.c cli.c parse.c table.c load.c policy.c ident.c sock.c priv.c fds.c \
-	env.c exec.c report.c log.c compile.c kernel.c
+	env.c exec.c report.c log.c compile.c kernel.c strmap.c
 OBJS = $(SRCS:%.c=$(BUILDDIR)/%.o)
 
 # portbind-guard: root only, never setuid, so it may use libbpf; it shares
 # the table code with portbind, and portbind links nothing of it.
-GUARD_OBJS = $(BUILDDIR)/guard.o $(patsubst %,$(BUILDDIR)/%.o,compile parse table load policy log)
+GUARD_OBJS = $(BUILDDIR)/guard.o $(patsubst %,$(BUILDDIR)/%.o,compile parse table strmap load policy log)
 GUARD_LIBS = -lbpf -linih
 BPF_CLANG ?= clang
 BPF_CFLAGS = -g -O2 -target bpf -mcpu=v3 -Wall -Werror -I/usr/include/$(shell $(CC) -print-multiarch)
@@ -118,7 +118,7 @@ check:
 # found into the corpus; `make fuzz-replay` runs the corpus with a plain
 # main, no libFuzzer needed.
 FUZZ_TARGETS = table cli env fds
-FUZZ_SRCS = src/parse.c src/cli.c src/table.c src/policy.c src/env.c src/fds.c src/log.c
+FUZZ_SRCS = src/parse.c src/cli.c src/table.c src/strmap.c src/policy.c src/env.c src/fds.c src/log.c
 FUZZ_SECONDS ?= 600
 FUZZ_CC ?= clang
 FUZZ_FLAGS = -std=gnu11 -D_GNU_SOURCE -g -O1 -fsanitize=address,undefined -fno-sanitize-recover=all

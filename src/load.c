@@ -315,30 +315,58 @@ static void check_program(struct table *t, struct section *sec)
 	close(fd);
 }
 
-/* getpwnam/getgrnam return NULL both for "no such name" and for a failed
- * lookup; both are errors here, never a guess. */
-static void resolve(struct table *t, struct section *sec)
+/* The id of a user (group) name, each looked up once however many
+ * sections name it. getpwnam/getgrnam return NULL both for "no such name"
+ * and for a failed lookup; both are errors here, never a guess. */
+static bool name_id(struct table *t, struct strmap *seen, bool user, const char *name,
+		    uint32_t *id)
 {
+	size_t v;
+
+	if (!strmap_get(seen, name, &v)) {
+		struct passwd *pw = user ? getpwnam(name) : NULL;
+		struct group *gr = user ? NULL : getgrnam(name);
+		v = pw ? (size_t)pw->pw_uid + 1 : gr ? (size_t)gr->gr_gid + 1 : 0;
+		if (!strmap_put(seen, name, v))
+			die(EXIT_SYSTEM, "out of memory");
+	}
+	if (!v)
+		table_error(t, "unknown %s '%s'", user ? "user" : "group", name);
+	*id = (uint32_t)(v - 1);
+	return v != 0;
+}
+
+static void resolve(struct table *t, struct section *sec, struct strmap names[2])
+{
+	uint32_t id;
+
 	t->file = sec->file;
 	t->line = sec->key_line[K_USER];
-	for (size_t i = 0; i < sec->nusers; i++) {
-		struct passwd *pw = getpwnam(sec->users[i]);
-		if (!pw)
-			table_error(t, "unknown user '%s'", sec->users[i]);
-		else if (!ranges_add(&sec->uids, (struct range){ pw->pw_uid, pw->pw_uid }))
+	for (size_t i = 0; i < sec->nusers; i++)
+		if (name_id(t, &names[0], true, sec->users[i], &id) &&
+		    !ranges_add(&sec->uids, (struct range){ id, id }))
 			table_error(t, "out of memory");
-	}
 	t->line = sec->key_line[K_GROUP];
-	for (size_t i = 0; i < sec->ngroups; i++) {
-		struct group *gr = getgrnam(sec->groups[i]);
-		if (!gr)
-			table_error(t, "unknown group '%s'", sec->groups[i]);
-		else if (!ranges_add(&sec->gids, (struct range){ gr->gr_gid, gr->gr_gid }))
+	for (size_t i = 0; i < sec->ngroups; i++)
+		if (name_id(t, &names[1], false, sec->groups[i], &id) &&
+		    !ranges_add(&sec->gids, (struct range){ id, id }))
 			table_error(t, "out of memory");
-	}
 	t->line = sec->key_line[K_PROGRAM];
 	if (sec->program)
 		check_program(t, sec);
+}
+
+/* Could the section grant one of the requests t->only (all if none are
+ * given)? policy_decide() asks the same first, before any name. */
+static bool wanted(const struct table *t, const struct section *s)
+{
+	for (size_t i = 0; t->only && i < t->nonly; i++) {
+		const struct spec *sp = &t->only[i];
+		if ((s->protos & (unsigned)sp->proto) && ranges_has(&s->ports, sp->port) &&
+		    policy_allows_addr(s, &sp->addr))
+			return true;
+	}
+	return !t->only;
 }
 
 /* Where to open PATH from: its checked parent directory (-1 after an
@@ -377,7 +405,11 @@ void load_table(struct table *t, const char *conf, const char *dir, bool check_o
 		if (at >= 0)
 			close(at);
 	}
+	struct strmap names[2] = { { 0 }, { 0 } };
 	for (size_t i = 0; i < t->n; i++)
-		resolve(t, &t->s[i]);
+		if (wanted(t, &t->s[i]))
+			resolve(t, &t->s[i], names);
+	strmap_free(&names[0]);
+	strmap_free(&names[1]);
 	t->file = NULL;
 }

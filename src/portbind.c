@@ -75,6 +75,12 @@ static _Noreturn void check_draft(const char *file, const struct ident *caller)
 static void read_table(struct table *t, const struct cli *c, const struct ident *caller)
 {
 	table_init(t, caller->uid == 0 ? stderr : NULL);
+	/* A launch resolves the names and programs only of the sections that
+	 * could grant its SPECs; comparing with the kernel's copy needs all. */
+	if (c->mode == MODE_RUN && !c->self_bind && !c->dry_run && !c->verbose) {
+		t->only = c->specs;
+		t->nonly = c->nspecs;
+	}
 	load_table(t, c->config ? c->config : SYSCONFDIR "/portbind.conf",
 		   c->config ? NULL : SYSCONFDIR "/portbind.d", true);
 	if (t->errors)

@@ -114,9 +114,20 @@ struct stamp {
 	struct timespec mtim, ctim;
 };
 
+struct strmap {
+	struct strmap_slot {
+		char *key; /* NULL: empty */
+		size_t val;
+	} *v;
+	size_t cap, n;
+};
+
 struct table {
 	struct section *s;
-	size_t n;
+	size_t n, cap;
+	struct strmap labels; /* label -> section index */
+	const struct spec *only; /* if set, resolve only sections that could grant these */
+	size_t nonly;
 	size_t nfiles;
 	unsigned errors;
 	FILE *errout; /* where file:line errors go; NULL: silent */
@@ -167,6 +178,12 @@ const char *spec_str(const struct spec *sp, char *buf, size_t size);
 /* cli.c */
 int cli_parse(struct cli *c, int argc, char **argv, char *err, size_t errsize);
 int spec_parse(struct spec *sp, const char *s, size_t len, char *err, size_t errsize);
+
+/* strmap.c */
+bool strmap_get(const struct strmap *m, const char *key, size_t *val);
+bool strmap_put(struct strmap *m, const char *key, size_t val);
+bool strmap_reserve(struct strmap *m, size_t n);
+void strmap_free(struct strmap *m);
 
 /* table.c */
 void table_init(struct table *t, FILE *errout);

@@ -140,12 +140,12 @@ static bool check_line(struct reader *r, const char *s, size_t len)
 		}
 		memcpy(r->label, s + 1, n);
 		r->label[n] = '\0';
-		for (size_t k = 0; k < t->n; k++)
-			if (strcmp(t->s[k].label, r->label) == 0) {
-				table_error(t, "duplicate section [%s] (first at %s:%u)", r->label,
-					    t->s[k].file, t->s[k].line);
-				return false;
-			}
+		size_t first;
+		if (strmap_get(&t->labels, r->label, &first)) {
+			table_error(t, "duplicate section [%s] (first at %s:%u)", r->label,
+				    t->s[first].file, t->s[first].line);
+			return false;
+		}
 		r->pending = true;
 		r->skipping = false;
 		r->pending_line = t->line;
@@ -294,6 +294,33 @@ static bool add_token(struct table *t, struct section *sec, enum key k, const ch
 	return false;
 }
 
+/* Lines that start a section, at most. */
+static size_t count_headers(const char *p, const char *end)
+{
+	size_t n = 0;
+
+	while (p < end) {
+		const char *nl = memchr(p, '\n', (size_t)(end - p));
+		n += *p == '[';
+		p = nl ? nl + 1 : end;
+	}
+	return n;
+}
+
+/* Room for n sections, and their labels. */
+static bool table_reserve(struct table *t, size_t n)
+{
+	if (n > t->cap) {
+		size_t cap = n > 2 * t->cap ? n : 2 * t->cap;
+		struct section *v = realloc(t->s, cap * sizeof(*v));
+		if (!v)
+			return false;
+		t->s = v;
+		t->cap = cap;
+	}
+	return strmap_reserve(&t->labels, n);
+}
+
 static int on_key(void *user, const char *section, const char *name, const char *value)
 {
 	struct reader *r = user;
@@ -304,12 +331,10 @@ static int on_key(void *user, const char *section, const char *name, const char 
 	if (r->skipping && r->cur >= 0)
 		return 1;
 	if (r->pending) {
-		struct section *v = realloc(t->s, (t->n + 1) * sizeof(*v));
-		if (!v) {
+		if (!table_reserve(t, t->n + 1)) {
 			table_error(t, "out of memory");
 			return 1;
 		}
-		t->s = v;
 		if (strcmp(section, r->label) != 0) {
 			table_error(t, "section name mismatch");
 			return 1;
@@ -320,6 +345,10 @@ static int on_key(void *user, const char *section, const char *name, const char 
 		sec->line = r->pending_line;
 		r->cur = (long)t->n++;
 		r->pending = false;
+		if (!strmap_put(&t->labels, sec->label, (size_t)r->cur)) {
+			table_error(t, "out of memory");
+			return 1;
+		}
 	}
 	if (r->cur < 0) {
 		table_error(t, "key before any [section]");
@@ -376,6 +405,12 @@ void table_parse(struct table *t, const char *file, const char *buf, size_t len)
 	size_t first = t->n;
 	int rc;
 
+	/* Room for every section at once: no copies, no rehashing as it grows. */
+	if (!table_reserve(t, t->n + count_headers(buf, buf + len))) {
+		table_error(t, "out of memory");
+		return;
+	}
+
 	t->file = file;
 	t->line = 0;
 	t->nfiles++;
@@ -428,6 +463,8 @@ void table_free(struct table *t)
 		free(s->program);
 	}
 	free(t->s);
+	strmap_free(&t->labels);
+	t->cap = 0;
 	free_names(t->paths, t->npaths);
 	for (size_t i = 0; i < t->nstamps; i++)
 		free(t->stamps[i].path);

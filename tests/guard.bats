@@ -16,7 +16,7 @@ SRC=$BATS_TEST_DIRNAME/../src
 setup_file() {
 	cc -std=gnu11 -O2 -Wall -Wextra -Werror -o "$BINDER" "$BATS_TEST_DIRNAME/binder.c"
 	cc -std=gnu11 -D_GNU_SOURCE -O2 -Wall -Wextra -Werror -I"$SRC" -DSYSCONFDIR="\"$ETC\"" \
-		-o "$ORACLE" "$BATS_TEST_DIRNAME/guard-oracle.c" "$SRC/parse.c" "$SRC/table.c" \
+		-o "$ORACLE" "$BATS_TEST_DIRNAME/guard-oracle.c" "$SRC/parse.c" "$SRC/table.c" "$SRC/strmap.c" \
 		"$SRC/load.c" "$SRC/policy.c" "$SRC/log.c" -linih
 	# A byte-identical copy of the pinned binder, also root's alone.
 	cp "$BINDER" "$PB_PREFIX/libexec/binder-copy"

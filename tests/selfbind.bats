@@ -321,3 +321,35 @@ C
 	[ "$status" -ne 0 ] || fail "pbt_alice's grant is gone from the table on disk"
 	expect_no_line "uid="
 }
+
+@test "--list, --dry-run and -v say kernel: yes under a guard enforcing the table, and why not otherwise" {
+	readme_table http
+	run in_guard_ns "$PB" --list
+	expect_status 0
+	expect_line "kernel=no"
+	expect_line "kernel: not enforced: portbind-guard is not loaded"
+	load_guard
+	run in_guard_ns "$PB" --list
+	expect_status 0
+	expect_line "http             tcp      port=80 address=127.0.0.1 program=any user=pbt_alice kernel=yes"
+	expect_line "kernel: enforced by portbind-guard in this network namespace"
+	run in_guard_ns "$PB" --dry-run --self-bind 127.0.0.1:80 pbt_alice -- "$PROBE"
+	expect_status 0
+	expect_line "127.0.0.1:80/tcp name=http: granted by [http]"
+	expect_line "; kernel: yes"
+	expect_no_line "needs it enforced"
+	run --separate-stderr in_guard_ns "$PB" -v 127.0.0.1:80 pbt_alice -- "$PROBE"
+	expect_status 0
+	grep -qF "; kernel: yes" <<<"$stderr" || fail "stderr: $stderr"
+	# a real change on disk: stale, and --list says so
+	sed -i 's/^user = pbt_alice$/user = pbt_alice pbt_bob/' "$ETC/portbind.conf"
+	run in_guard_ns "$PB" --list
+	expect_status 0
+	expect_line "kernel=no"
+	expect_line "portbind-guard enforces another version of the table (run portbind-guard reload)"
+	# a comment changes nothing the kernel judges: still enforced
+	sed -i 's/^user = pbt_alice pbt_bob$/user = pbt_alice/' "$ETC/portbind.conf"
+	echo '# a comment' >>"$ETC/portbind.conf"
+	run in_guard_ns "$PB" --list
+	expect_line "kernel=yes"
+}

@@ -21,27 +21,6 @@
 
 #include "portbind.h"
 
-/* Entry: real ids are the caller's, euid 0 from the setuid bit. The caller
- * controls the bounding set, securebits, no_new_privs and ptrace; any of
- * them can leave us half-privileged, so check what we will need, now. */
-void priv_check_entry(void)
-{
-	static const unsigned need[] = { CAP_SETUID, CAP_SETGID, CAP_SETPCAP, CAP_CHOWN,
-					 CAP_NET_BIND_SERVICE };
-	uid_t r, e, s;
-
-	if (getresuid(&r, &e, &s) != 0 || e != 0 || s != 0)
-		die(EXIT_SYSTEM, "not running as root: portbind must be installed setuid root, "
-				 "on a filesystem without nosuid, and not run under "
-				 "no_new_privs or a tracer");
-	if (capng_get_caps_process() != 0)
-		die(EXIT_SYSTEM, "cannot read our capabilities");
-	for (size_t i = 0; i < sizeof(need) / sizeof(need[0]); i++)
-		if (capng_have_capability(CAPNG_EFFECTIVE, need[i]) != 1)
-			die(EXIT_SYSTEM, "missing capability %s (reduced bounding set?)",
-			    capng_capability_to_name(need[i]));
-}
-
 /* First thing in main(): no core dump and no ptrace attach by the caller
  * while we hold root, whatever fs.suid_dumpable says. */
 void priv_nodump(void)
@@ -59,6 +38,27 @@ static void caps_read(struct __user_cap_data_struct *data)
 	memset(data, 0xff, sizeof(*data) * _LINUX_CAPABILITY_U32S_3);
 	if (syscall(SYS_capget, &hdr, data) != 0)
 		die(EXIT_SYSTEM, "capget: %s", strerror(errno));
+}
+
+/* Entry: real ids are the caller's, euid 0 from the setuid bit. The caller
+ * controls the bounding set, securebits, no_new_privs and ptrace; any of
+ * them can leave us half-privileged, so check what we will need, now. */
+void priv_check_entry(void)
+{
+	static const unsigned need[] = { CAP_SETUID, CAP_SETGID, CAP_SETPCAP, CAP_CHOWN,
+					 CAP_NET_BIND_SERVICE };
+	struct __user_cap_data_struct data[_LINUX_CAPABILITY_U32S_3];
+	uid_t r, e, s;
+
+	if (getresuid(&r, &e, &s) != 0 || e != 0 || s != 0)
+		die(EXIT_SYSTEM, "not running as root: portbind must be installed setuid root, "
+				 "on a filesystem without nosuid, and not run under "
+				 "no_new_privs or a tracer");
+	caps_read(data);
+	for (size_t i = 0; i < sizeof(need) / sizeof(need[0]); i++)
+		if (!(data[need[i] / 32].effective & (1u << (need[i] % 32))))
+			die(EXIT_SYSTEM, "missing capability %s (reduced bounding set?)",
+			    capng_capability_to_name(need[i]));
 }
 
 /* The effective set: empty, or all of the permitted set again. */
@@ -134,11 +134,60 @@ static bool same_groups(const gid_t *want, size_t n)
 	return same;
 }
 
+/* /proc/self/status, whole: one read shows every capability set, the
+ * ids and no_new_privs as the kernel reports them. */
+static char *read_status(void)
+{
+	size_t len = 0, cap = 4096;
+	char *buf = malloc(cap);
+	int fd = open("/proc/self/status", O_RDONLY | O_CLOEXEC);
+	ssize_t n = 0;
+
+	if (!buf || fd < 0)
+		die(EXIT_SYSTEM, "privilege drop not verifiable: /proc/self/status: %s",
+		    strerror(errno));
+	while ((n = read(fd, buf + len, cap - len - 1)) > 0)
+		if ((len += (size_t)n) == cap - 1 && !(buf = realloc(buf, cap *= 2)))
+			die(EXIT_SYSTEM, "out of memory");
+	if (n < 0 || close(fd) != 0)
+		die(EXIT_SYSTEM, "privilege drop not verifiable: /proc/self/status: %s",
+		    strerror(errno));
+	buf[len] = '\0';
+	return buf;
+}
+
+/* The value of "KEY:\t..." in status, or exit 71: a field we cannot read
+ * is a drop we cannot verify. */
+static const char *field(const char *status, const char *key)
+{
+	size_t n = strlen(key);
+
+	for (const char *p = status; p; p = strchr(p, '\n'), p = p ? p + 1 : NULL)
+		if (strncmp(p, key, n) == 0 && p[n] == ':')
+			return p + n + 1 + strspn(p + n + 1, " \t");
+	die(EXIT_SYSTEM, "privilege drop not verifiable: no %s in /proc/self/status", key);
+}
+
+/* "A\tB\tC\tD": all four equal to want (real, effective, saved, fs). */
+static bool all_ids(const char *v, unsigned want)
+{
+	for (int i = 0; i < 4; i++) {
+		char *end;
+		unsigned long x = strtoul(v, &end, 10);
+		if (end == v || x != want || (*end != '\t' && *end != '\n' && *end != '\0'))
+			return false;
+		v = end + strspn(end, "\t");
+	}
+	return true;
+}
+
 static void verify(const struct ident *id, bool no_new_privs)
 {
+	static const char *const sets[] = { "CapInh", "CapPrm", "CapEff", "CapBnd", "CapAmb" };
 	struct __user_cap_data_struct data[_LINUX_CAPABILITY_U32S_3];
 	uid_t r, e, s;
 	gid_t rg, eg, sg;
+	char *status;
 
 	if (getresuid(&r, &e, &s) != 0 || r != id->uid || e != id->uid || s != id->uid ||
 	    getresgid(&rg, &eg, &sg) != 0 || rg != id->gid || eg != id->gid || sg != id->gid)
@@ -154,17 +203,19 @@ static void verify(const struct ident *id, bool no_new_privs)
 	for (int i = 0; i < _LINUX_CAPABILITY_U32S_3; i++)
 		if (data[i].effective || data[i].permitted || data[i].inheritable)
 			die(EXIT_SYSTEM, "privilege drop failed: capabilities remain");
-	for (unsigned long cap = 0; cap < 64; cap++) {
-		int b = prctl(PR_CAPBSET_READ, cap, 0, 0, 0);
-		if (b < 0 && errno == EINVAL)
-			break; /* past the kernel's last capability */
-		if (b != 0 || prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_IS_SET, cap, 0, 0) != 0)
-			die(EXIT_SYSTEM, "privilege drop failed: bounding or ambient set not empty");
-	}
+	/* The same again as /proc reports it, with the bounding and ambient
+	 * sets, the fs ids and no_new_privs. */
+	status = read_status();
+	if (!all_ids(field(status, "Uid"), id->uid) || !all_ids(field(status, "Gid"), id->gid))
+		die(EXIT_SYSTEM, "privilege drop failed: ids not as set");
+	for (size_t i = 0; i < sizeof(sets) / sizeof(sets[0]); i++)
+		if (strspn(field(status, sets[i]), "0") != 16)
+			die(EXIT_SYSTEM, "privilege drop failed: %s not empty", sets[i]);
 	/* Without --allow-new-privs it must be on; with it, a caller's own
 	 * no_new_privs stays on, which only takes away. */
-	if (no_new_privs && prctl(PR_GET_NO_NEW_PRIVS, 0, 0, 0, 0) != 1)
+	if (no_new_privs && strncmp(field(status, "NoNewPrivs"), "1\n", 2) != 0)
 		die(EXIT_SYSTEM, "privilege drop failed: no_new_privs not set");
+	free(status);
 }
 
 /* Entry: euid 0 with the capabilities checked by priv_check_entry().
@@ -172,11 +223,22 @@ static void verify(const struct ident *id, bool no_new_privs)
  * no_new_privs is on unless the administrator's command line said no. */
 void priv_drop(const struct ident *id, bool no_new_privs)
 {
+	struct __user_cap_header_struct hdr = { _LINUX_CAPABILITY_VERSION_3, 0 };
+	struct __user_cap_data_struct none[_LINUX_CAPABILITY_U32S_3];
+
 	/* The bounding set needs CAP_SETPCAP, which setresuid() takes away:
-	 * empty it (and the ambient set) first. */
-	capng_clear(CAPNG_SELECT_ALL);
-	if (capng_apply(CAPNG_SELECT_BOUNDS) != 0 || capng_apply(CAPNG_SELECT_AMBIENT) != 0)
-		die(EXIT_SYSTEM, "cannot clear the bounding and ambient capability sets");
+	 * empty it (and the ambient set) first, each capability up to the
+	 * first the kernel calls invalid, past its last; verify() reads the
+	 * whole set back. */
+	for (unsigned long cap = 0; cap < 64; cap++) {
+		if (prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) == 0)
+			continue;
+		if (errno == EINVAL && cap > CAP_NET_BIND_SERVICE)
+			break;
+		die(EXIT_SYSTEM, "cannot clear the bounding set: %s", strerror(errno));
+	}
+	if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) != 0)
+		die(EXIT_SYSTEM, "cannot clear the ambient capability set: %s", strerror(errno));
 	if (setgroups(id->nsupp, id->supp) != 0)
 		die(EXIT_SYSTEM, "setgroups: %s", strerror(errno));
 	if (setresgid(id->gid, id->gid, id->gid) != 0)
@@ -185,9 +247,9 @@ void priv_drop(const struct ident *id, bool no_new_privs)
 		die(EXIT_SYSTEM, "setresuid %u: %s", (unsigned)id->uid, strerror(errno));
 	/* setresuid() emptied permitted and effective; the inheritable set is
 	 * the caller's own and survives it. */
-	capng_clear(CAPNG_SELECT_CAPS);
-	if (capng_apply(CAPNG_SELECT_CAPS) != 0)
-		die(EXIT_SYSTEM, "cannot clear the capability sets");
+	memset(none, 0, sizeof(none));
+	if (syscall(SYS_capset, &hdr, none) != 0)
+		die(EXIT_SYSTEM, "cannot clear the capability sets: %s", strerror(errno));
 	if (no_new_privs && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0)
 		die(EXIT_SYSTEM, "prctl PR_SET_NO_NEW_PRIVS: %s", strerror(errno));
 	verify(id, no_new_privs);

@@ -42,21 +42,29 @@ void ident_caller(struct ident *id)
 	id->name = name_of(id->uid);
 }
 
-/* USER is a name or #UID. Unknown names are exit 67, never a guess. */
+/* "#N": true, with N in *v (a bad number is a usage error); a name: false. */
+static bool numeric(const char *s, const char *what, const char *shown, uint32_t *v)
+{
+	if (s[0] != '#')
+		return false;
+	if (!parse_num(s + 1, strlen(s + 1), 0, MAX_ID, v))
+		die(EXIT_USAGE, "bad %s id '%s': want #N, N decimal", what, shown);
+	return true;
+}
+
+/* USER is a name or #UID, GROUP a name or #GID. Unknown names are exit 67,
+ * never a guess. */
 static uid_t lookup_user(const char *user, struct passwd **pw)
 {
 	char shown[96];
 	uint32_t v;
 
 	clean(user, shown, sizeof(shown));
-	if (user[0] == '#') {
-		if (!parse_num(user + 1, strlen(user + 1), 0, MAX_ID, &v))
-			die(EXIT_USAGE, "bad user id '%s': want #N, N decimal", shown);
+	if (numeric(user, "user", shown, &v)) {
 		*pw = getpwuid((uid_t)v);
 		return (uid_t)v;
 	}
-	*pw = getpwnam(user);
-	if (!*pw)
+	if (!(*pw = getpwnam(user)))
 		die(EXIT_NOUSER, "unknown user '%s'", shown);
 	return (*pw)->pw_uid;
 }
@@ -68,13 +76,9 @@ static gid_t lookup_group(const char *group)
 	uint32_t v;
 
 	clean(group, shown, sizeof(shown));
-	if (group[0] == '#') {
-		if (!parse_num(group + 1, strlen(group + 1), 0, MAX_ID, &v))
-			die(EXIT_USAGE, "bad group id '%s': want #N, N decimal", shown);
+	if (numeric(group, "group", shown, &v))
 		return (gid_t)v;
-	}
-	gr = getgrnam(group);
-	if (!gr)
+	if (!(gr = getgrnam(group)))
 		die(EXIT_NOUSER, "unknown group '%s'", shown);
 	return gr->gr_gid;
 }

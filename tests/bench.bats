@@ -22,11 +22,11 @@ leftovers() {
 	run make -s -C "$TREE" bench BENCH_ROUNDS=1 BENCH_BINDS=50
 	expect_status 0
 	local label id base=
-	for row in "no guard|none" "guard, 65,536 owned ports by port|port" \
-		"guard, address-specific table|addr"; do
+	for row in "no guard|none" "empty bind4 program (the floor)|empty" \
+		"guard, 65,536 owned ports by port|port" "guard, address-specific table|addr"; do
 		label=${row%|*} id=${row#*|}
 		line=$(grep -F -- "$label " <<<"$output") || fail "no row '$label'"
-		[[ "$line" =~ ^$label\ +([0-9]+)\ ns/bind\ +([0-9]+\.[0-9]{2})\ .*\ make\ bench\ BENCH=bind:$id\ BENCH_BINDS=50\ BENCH_ROUNDS=1$ ]] ||
+		[[ "$line" =~ ^${label//[()]/.}\ +([0-9]+)\ ns/bind\ +([0-9]+\.[0-9]{2})\ .*\ make\ bench\ BENCH=bind:$id\ BENCH_BINDS=50\ BENCH_ROUNDS=1$ ]] ||
 			fail "row '$label' is not 'LABEL N ns/bind RATIO ... make bench BENCH=bind:$id ...': $line"
 		ns=${BASH_REMATCH[1]} ratio=${BASH_REMATCH[2]}
 		[ "$ns" -gt 0 ] || fail "no time measured: $line"

@@ -103,7 +103,7 @@ uninstall:
 clean:
 	rm -rf $(BUILDDIR) build-check
 
-.PHONY: all install uninstall clean check demo analyze mutants FORCE fuzz fuzz-replay fuzz-deps fuzz-guard guard-deps
+.PHONY: all install uninstall clean check demo bench analyze mutants FORCE fuzz fuzz-replay fuzz-deps fuzz-guard guard-deps
 
 # Runs as root: installs the missing Debian packages, replays the fuzz
 # corpus, then builds with a private SYSCONFDIR, installs setuid into a
@@ -164,6 +164,12 @@ analyze:
 # catch it to fail (tests/mutants; part of `make analyze`).
 mutants:
 	tests/mutants
+
+# As root: what portbind-guard adds to a bind(), against a baseline taken
+# in the same run (tests/bench/run; BENCH=GROUP[:VARIANT], BENCH_ROUNDS...).
+# Not part of make check.
+bench:
+	tests/bench/run $(BENCH)
 
 # As root: lighttpd serving port 80 as www-data through portbind, asked by curl.
 demo:

@@ -83,10 +83,11 @@ struct {
 	__array(values, struct policy);
 } outer SEC(".maps");
 
-/* Grants and refusals per (proto << 16 | port), kept across reloads. */
+/* Grants and refusals per (proto - 1) * 65536 + port, kept across
+ * reloads: an array, which the verifier turns into an index, not a call. */
 struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, GUARD_MAX_PORTS);
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, GUARD_SLOTS);
 	__type(key, __u32);
 	__type(value, struct guard_count);
 } counts SEC(".maps");
@@ -119,7 +120,7 @@ struct bind {
 
 static int answer(enum verdict v, const struct bind *b, __u32 uid)
 {
-	__u32 key = b->proto << 16 | b->port;
+	__u32 key = (b->proto - 1) * 65536 + b->port;
 	struct guard_count *c;
 
 	if (v == NOT_JUDGED)
@@ -222,19 +223,14 @@ static enum verdict decide(struct bpf_sock_addr *ctx, const struct bind *b, __u3
 {
 	__u32 zero = 0;
 	void *policy = bpf_map_lookup_elem(&outer, &zero);
-	struct guard_key key = { .kind = GK_CONF };
-	const struct guard_conf *conf;
+	struct guard_key key = { .kind = GK_PORT, .proto = (__u8)b->proto, .port = (__u16)b->port };
 	const struct guard_port *port;
 
-	if (!policy || !(conf = bpf_map_lookup_elem(policy, &key)))
-		return NOT_JUDGED; /* no policy yet: load fills it before attaching */
-	if (bpf_get_netns_cookie(ctx) != conf->netns)
+	/* No policy yet (load fills it before attaching), or a port that is
+	 * not owned; the port's entry carries the policy's namespace. */
+	if (!policy || !(port = bpf_map_lookup_elem(policy, &key)))
 		return NOT_JUDGED;
-	key.kind = GK_PORT;
-	key.proto = (__u8)b->proto;
-	key.port = (__u16)b->port;
-	port = bpf_map_lookup_elem(policy, &key);
-	if (!port)
+	if (bpf_get_netns_cookie(ctx) != port->netns)
 		return NOT_JUDGED;
 
 	/* Identity: the real uid, real gid and supplementary groups, in the
@@ -276,7 +272,7 @@ static enum verdict decide(struct bpf_sock_addr *ctx, const struct bind *b, __u3
 	 * here as everywhere (root can detach the guard). Nobody else has
 	 * this executable with euid 0: a copy is another inode and loses the
 	 * setuid bit, and a setuid program cannot be ptraced by its caller. */
-	int portbind = conf->pb_ino && ino == conf->pb_ino && dev == conf->pb_dev && euid == 0;
+	int portbind = port->pb_ino && ino == port->pb_ino && dev == port->pb_dev && euid == 0;
 	if (portbind && w.uid == 0)
 		return GRANT;
 

@@ -156,23 +156,13 @@ static int build_policy(const struct compiled *c, struct guard_conf conf)
 		k.port = (__u16)(i % 65536);
 		memset(&v, 0, sizeof(v));
 		v.port = c->ports[i];
+		v.port.netns = conf.netns;
+		v.port.pb_dev = conf.pb_dev;
+		v.port.pb_ino = conf.pb_ino;
 		if (bpf_map_update_elem(fd, &k, &v, BPF_NOEXIST) != 0)
 			die(EXIT_SYSTEM, "policy map: %s", strerror(errno));
 	}
 	return fd;
-}
-
-/* A counter for every owned port; existing ones keep counting. */
-static void add_counters(int fd, const struct compiled *c)
-{
-	struct guard_count zero = { 0, 0 };
-
-	for (__u32 i = 0; i < GUARD_SLOTS; i++) {
-		__u32 key = (i / 65536 + 1) << 16 | (i % 65536);
-		if (c->ports[i].nrules && bpf_map_update_elem(fd, &key, &zero, BPF_NOEXIST) != 0 &&
-		    errno != EEXIST)
-			die(EXIT_SYSTEM, "counters map: %s", strerror(errno));
-	}
 }
 
 /* ---- where: cgroup2, network namespace, portbind ---- */
@@ -404,7 +394,6 @@ static int cmd_load(const struct opts *o, struct table *t)
 	pol = build_policy(&c, conf);
 	if (bpf_map_update_elem(bpf_map__fd(skel->maps.outer), &zero, &pol, BPF_ANY) != 0)
 		die(EXIT_SYSTEM, "policy slot: %s", strerror(errno));
-	add_counters(bpf_map__fd(skel->maps.counts), &c);
 	snprintf(st->cgroup, sizeof(st->cgroup), "%s", cgroup);
 	st->netns = conf.netns;
 	if (stat("/proc/self/ns/net", &sb) == 0)
@@ -449,19 +438,17 @@ static int cmd_reload(const struct opts *o, struct table *t)
 	struct guard_conf conf = { .netns = this_netns() };
 	struct compiled c;
 	__u32 zero = 0;
-	int outer, pol, counts;
+	int outer, pol;
 
 	read_state(o, &st);
 	if (st.netns != conf.netns)
 		die(EXIT_USAGE, "reload from the network namespace the guard enforces");
 	outer = open_pin(o, "outer");
-	counts = open_pin(o, "counts");
 	portbind_inode(o, &conf, true);
 	if (!compile(t, &c, &conf))
 		die(EXIT_TABLE, "ownership table rejected: %u error(s); the loaded policy stays",
 		    t->errors);
 	pol = build_policy(&c, conf);
-	add_counters(counts, &c);
 	if (!merge_reserved(&st, &c))
 		die(EXIT_SYSTEM, "reserved ports not updated; the loaded policy stays");
 	if (bpf_map_update_elem(outer, &zero, &pol, BPF_ANY) != 0)
@@ -528,16 +515,44 @@ static void print_refusals(const struct opts *o)
 	}
 }
 
+/* Grants and refusals of every port the enforced policy owns, in order. */
+static void print_counts(const struct opts *o, int pol)
+{
+	static __u8 owned[GUARD_SLOTS / 8];
+	struct guard_key k, *prev = NULL;
+	struct guard_count cnt;
+	int counts = open_pin(o, "counts");
+
+	memset(owned, 0, sizeof(owned));
+	while (bpf_map_get_next_key(pol, prev, &k) == 0) {
+		__u32 i = (__u32)(k.proto - 1) * 65536 + k.port;
+		if (k.kind == GK_PORT && i < GUARD_SLOTS)
+			owned[i / 8] |= (__u8)(1u << (i % 8));
+		prev = &k;
+	}
+	printf("port        grants  refusals\n");
+	for (__u32 i = 0; i < GUARD_SLOTS; i++) {
+		char p[16];
+		if (!(owned[i / 8] & (1u << (i % 8))))
+			continue;
+		if (bpf_map_lookup_elem(counts, &i, &cnt) != 0)
+			die(EXIT_SYSTEM, "counters map: %s", strerror(errno));
+		snprintf(p, sizeof(p), "%u/%s", i % 65536, proto_str((int)(i / 65536 + 1)));
+		printf("%-11s %7llu %9llu\n", p, (unsigned long long)cnt.grants,
+		       (unsigned long long)cnt.refusals);
+	}
+	close(counts);
+}
+
 static int cmd_status(const struct opts *o, struct table *t)
 {
 	struct guard_state st;
 	union guard_value v;
 	struct guard_key k = { .kind = GK_CONF };
 	struct guard_conf disk = { 0 };
-	__u32 zero = 0, id, key, *prev = NULL;
-	struct guard_count cnt;
+	__u32 zero = 0, id;
 	struct compiled c;
-	int outer, pol, counts, rc = 0;
+	int outer, pol, rc = 0;
 	bool attached = true;
 
 	read_state(o, &st);
@@ -576,21 +591,7 @@ static int cmd_status(const struct opts *o, struct table *t)
 	}
 	if (compiled)
 		compiled_free(&c);
-	counts = open_pin(o, "counts");
-	printf("port        grants  refusals\n");
-	while (bpf_map_get_next_key(counts, prev, &key) == 0) {
-		char p[16];
-		prev = &zero;
-		zero = key;
-		k = (struct guard_key){ .kind = GK_PORT, .proto = (__u8)(key >> 16),
-					.port = (__u16)key };
-		if (bpf_map_lookup_elem(counts, &key, &cnt) != 0 ||
-		    bpf_map_lookup_elem(pol, &k, &v) != 0)
-			continue; /* not owned by the current policy */
-		snprintf(p, sizeof(p), "%u/%s", key & 0xffff, proto_str((int)(key >> 16)));
-		printf("%-11s %7llu %9llu\n", p, (unsigned long long)cnt.grants,
-		       (unsigned long long)cnt.refusals);
-	}
+	print_counts(o, pol);
 	print_refusals(o);
 	return attached ? rc : EXIT_NOTLOADED;
 }

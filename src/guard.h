@@ -55,7 +55,10 @@ struct guard_rule {
 	struct guard_addr addrs[GUARD_ADDRS];
 };
 
+/* netns, pb_dev, pb_ino: the policy's guard_conf again, so that a bind
+ * costs one lookup fewer (set when the map is built; not in the digest). */
 struct guard_port {
+	__u64 netns, pb_dev, pb_ino;
 	__u32 nrules;
 	__u32 rules[GUARD_PORT_RULES]; /* GK_RULE indexes */
 };
@@ -76,7 +79,7 @@ union guard_value {
 	struct guard_rule rule;
 };
 
-/* Per owned (proto << 16 | port): kept across reloads. */
+/* Per (proto - 1) * 65536 + port, an array: kept across reloads. */
 struct guard_count {
 	__u64 grants, refusals;
 };

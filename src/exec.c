@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/xattr.h>
 #include <syslog.h>
 #include <unistd.h>
 
@@ -105,5 +106,13 @@ _Noreturn void cmd_exec(int fd, const char *path, bool pinned, char **argv, char
 	if (pinned && err == ENOENT)
 		die(EXIT_NOEXEC, "%s: cannot execute the pinned program (a script cannot be pinned)",
 		    shown);
+	/* The kernel refuses to execute a file whose capabilities the
+	 * (empty) bounding set cannot grant: say so, not a bare EPERM. */
+	if (err == EPERM && (pinned ? fgetxattr(fd, "security.capability", NULL, 0)
+				    : getxattr(path, "security.capability", NULL, 0)) >= 0)
+		die(EXIT_NOEXEC, "%s: cannot execute: the file has capabilities "
+				 "(security.capability), which portbind's empty bounding set "
+				 "cannot grant; run a copy without them (setcap -r): the ports "
+				 "come from the table", shown);
 	die(err == ENOENT ? EXIT_NOTFOUND : EXIT_NOEXEC, "%s: %s", shown, strerror(err));
 }

@@ -169,13 +169,14 @@ int main(int argc, char **argv)
 		kern = kernel_enforces(&t);
 	if (!ok) {
 		if (c.dry_run || c.verbose)
-			report_decision(c.dry_run ? stdout : stderr, &c, g, &target, path, kern);
+			report_decision(c.dry_run ? stdout : stderr, &c, &t, g, &caller, &target, &prog, path, kern);
 		if (!c.dry_run)
 			report_log(LOG_WARNING, "denied", &c, g, &caller, &target, &prog);
-		die(EXIT_DENIED, "permission denied: run with --dry-run to see why");
+		die(EXIT_DENIED, "permission denied%s",
+		    c.dry_run ? "" : ": run with --dry-run to see why");
 	}
 	if (c.dry_run) {
-		report_decision(stdout, &c, g, &target, path, kern);
+		report_decision(stdout, &c, &t, g, &caller, &target, &prog, path, kern);
 		return 0;
 	}
 	/* --self-bind: the command binds for itself, which only a guard
@@ -198,7 +199,7 @@ int main(int argc, char **argv)
 	if (caller.uid == 0)
 		priv_leave_caller(&target);
 	if (c.verbose)
-		report_decision(stderr, &c, g, &target, path, kern);
+		report_decision(stderr, &c, &t, g, &caller, &target, &prog, path, kern);
 	cmd_fd = fds_place(socks, nsocks, c.inetd, pinned ? cmd_fd : -1);
 	envp = env_build(environ, caller.uid != 0, c.inetd || c.self_bind, g, nsocks,
 			 (long)getpid());

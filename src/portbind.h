@@ -251,8 +251,9 @@ const char *kernel_str(enum kernel k);
 /* report.c */
 void report_list(const struct table *t, const struct ident *caller, unsigned unpriv_start,
 		 enum kernel k);
-void report_decision(FILE *out, const struct cli *c, const struct grant *g,
-		     const struct ident *target, const char *path, enum kernel k);
+void report_decision(FILE *out, const struct cli *c, const struct table *t,
+		     const struct grant *g, const struct ident *caller, const struct ident *target,
+		     const struct program *prog, const char *path, enum kernel k);
 void program_identify(int fd, struct program *p);
 void report_log(int prio, const char *what, const struct cli *c, const struct grant *g,
 		const struct ident *caller, const struct ident *target, const struct program *prog);

@@ -88,16 +88,92 @@ static const char *reason(const struct grant *g, char *buf, size_t size)
 	return buf;
 }
 
-void report_decision(FILE *out, const struct cli *c, const struct grant *g,
-		     const struct ident *target, const char *path, enum kernel k)
+/* Why section s does not grant sp to target and prog, in the order
+ * policy_decide() asks; NULL if it grants. */
+static const char *why_not(const struct section *s, const struct spec *sp,
+			   const struct ident *target, const struct program *prog)
+{
+	if (!(s->protos & (unsigned)sp->proto))
+		return "protocol";
+	if (!policy_allows_addr(s, &sp->addr))
+		return "address";
+	if (!policy_names(s, target))
+		return "user or group";
+	if (s->program && (s->prog_dev != prog->dev || s->prog_ino != prog->ino))
+		return "program";
+	return NULL;
+}
+
+/* Every section that lists the SPEC's port, and what it asks that the
+ * request is not: the whole decision, not only its outcome. A caller other
+ * than root sees the sections that name the target (as --list shows them)
+ * and only a count of the others: the table may be root's to read alone. */
+static void put_sections(FILE *out, const struct table *t, const struct spec *sp,
+			 const struct ident *target, const struct program *prog, const char *path,
+			 bool all)
+{
+	char a[64], p[256];
+	size_t hidden = 0;
+
+	for (size_t i = 0; i < t->n; i++) {
+		const struct section *s = &t->s[i];
+		const char *why;
+		if (!ranges_has(&s->ports, sp->port))
+			continue;
+		if (!all && !policy_names(s, target)) {
+			hidden++;
+			continue;
+		}
+		why = why_not(s, sp, target, prog);
+		fprintf(out, "  [%s] (%s:%u): %s%s", s->label, s->file, s->line,
+			why ? "not granted: " : "grants", why ? why : "");
+		if (!why || strcmp(why, "protocol") == 0) {
+			fprintf(out, why ? ": lists %s only\n" : "\n",
+				proto_str((int)s->protos));
+		} else if (strcmp(why, "address") == 0) {
+			fputs(": lists", out);
+			for (size_t k = 0; k < s->naddrs; k++)
+				fprintf(out, " %s", addr_str(&s->addrs[k], a, sizeof(a)));
+			fprintf(out, "; not %s\n", sp->addr.family ? addr_str(&sp->addr, a, sizeof(a))
+				: "[::] dual-stack (needs no address, or both 0.0.0.0 and ::)");
+		} else if (strcmp(why, "user or group") == 0) {
+			fputs(": grants", out);
+			if (s->everyone)
+				fputs(" user=*", out);
+			put_names(out, " user=", s->users, s->nusers);
+			put_names(out, " group=", s->groups, s->ngroups);
+			put_ranges(out, " uid=", &s->uids, s->uids.n - s->nusers);
+			put_ranges(out, " gid=", &s->gids, s->gids.n - s->ngroups);
+			fprintf(out, "; not uid %u gid %u groups", (unsigned)target->uid,
+				(unsigned)target->gid);
+			for (size_t k = 0; k < target->nsupp; k++)
+				fprintf(out, "%s%u", k ? "," : " ", (unsigned)target->supp[k]);
+			fputs(target->nsupp ? "\n" : " (none)\n", out);
+		} else {
+			fprintf(out, ": wants %s (dev %u:%u ino %llu); the command is %s (dev %u:%u ino %llu)\n",
+				s->program, major(s->prog_dev), minor(s->prog_dev),
+				(unsigned long long)s->prog_ino, clean(path, p, sizeof(p)),
+				major(prog->dev), minor(prog->dev), (unsigned long long)prog->ino);
+		}
+	}
+	if (hidden)
+		fprintf(out, "  and %zu section(s) that do not name %u: not granted\n", hidden,
+			(unsigned)target->uid);
+}
+
+void report_decision(FILE *out, const struct cli *c, const struct table *t,
+		     const struct grant *g, const struct ident *caller, const struct ident *target,
+		     const struct program *prog, const char *path, enum kernel k)
 {
 	char s[96], r[256], who[96], p[256];
 
-	for (size_t i = 0; i < c->nspecs; i++)
+	for (size_t i = 0; i < c->nspecs; i++) {
 		fprintf(out, "%s name=%s: %s%s\n", spec_str(&c->specs[i], s, sizeof(s)), g[i].name,
 			reason(&g[i], r, sizeof(r)),
 			g[i].why != GRANT_SECTION ? "" : k == KERNEL_ENFORCED ? "; kernel: yes"
 										 : "; kernel: no");
+		put_sections(out, t, &c->specs[i], target, prog, path, caller->uid == 0);
+	}
 	fprintf(out, "kernel: %s%s\n", kernel_str(k),
 		c->self_bind && k != KERNEL_ENFORCED ? "; --self-bind needs it enforced" : "");
 	fprintf(out, "command %s as %s gid %u groups", clean(path, p, sizeof(p)),

@@ -449,3 +449,42 @@ C
 	expect_no_line "uid="
 	expect_port_free 87
 }
+
+@test "--dry-run names every section that lists the port and the condition it failed; others' sections only as a count" {
+	# address: [local] lists 127.0.0.1 and ::1, not the dual-stack wildcard
+	run as pbt_alice "$PB" --dry-run 84 -- "$PROBE"
+	expect_status 77
+	expect_line "  [local] ("
+	expect_line "not granted: address: lists 127.0.0.1 ::1; not [::] dual-stack"
+	# protocol: [tcponly] is TCP only
+	run as pbt_alice "$PB" --dry-run 86/udp -- "$PROBE"
+	expect_status 77
+	expect_line "[tcponly] ("
+	expect_line "not granted: protocol: lists tcp only"
+	# program: [pinned] wants the probe, with its device and inode, and says what was given
+	run as pbt_alice "$PB" --dry-run 87 -- /bin/true
+	expect_status 77
+	expect_line "not granted: program: wants $PROBE (dev "
+	expect_line "; the command is /bin/true (dev "
+	# the granting section says so
+	run as pbt_alice "$PB" --dry-run 84/tcp -- "$PROBE"
+	expect_status 77
+	run as pbt_alice "$PB" --dry-run 127.0.0.1:84 -- "$PROBE"
+	expect_status 0
+	expect_line "  [local] ("
+	expect_line "): grants"
+	# another user's section is counted, never shown to a caller other than root
+	run as pbt_bob "$PB" --dry-run 80 -- "$PROBE"
+	expect_status 77
+	expect_no_line "[web]"
+	expect_no_line "pbt_alice"
+	expect_line "and 1 section(s) that do not name 59002: not granted"
+	# root sees the condition with the target's identity
+	run "$PB" --dry-run 80 pbt_bob -- "$PROBE"
+	expect_status 77
+	expect_line "[web] ("
+	expect_line "not granted: user or group: grants user=pbt_alice; not uid 59002 gid "
+	# in dry-run mode the refusal does not send the caller to --dry-run
+	run --separate-stderr as pbt_bob "$PB" --dry-run 80 -- "$PROBE"
+	[ "$stderr" = "portbind: permission denied" ] || fail "stderr: $stderr"
+}

@@ -253,6 +253,20 @@ expect_71() {
 	expect_alice 0
 }
 
+@test "a command with file capabilities: 126 saying why, with or without --allow-new-privs; nothing runs" {
+	local capped=$PB_PREFIX/libexec/probe-capped a
+	cp "$PROBE" "$capped"
+	setcap cap_net_raw+ep "$capped" || skip "setcap failed: no file capabilities on this filesystem"
+	for a in "" --allow-new-privs; do
+		run --separate-stderr as pbt_alice "$PB" $a 80 -- "$capped"
+		expect_status 126
+		[[ "$stderr" == *"cannot execute: the file has capabilities (security.capability)"*"setcap -r"* ]] ||
+			fail "stderr ($a): $stderr"
+		[ -z "$output" ] || fail "the command ran ($a): $output"
+	done
+	rm -f "$capped"
+}
+
 @test "root running a command as pbt_alice: the target's ids and groups only, no capabilities" {
 	# root's own supplementary groups must not reach the command
 	run setpriv --groups=0,4,27 -- "$PB" 80 pbt_alice -- "$PROBE"

@@ -32,6 +32,24 @@ static void put_names(FILE *out, const char *key, char **v, size_t n)
 		fprintf(out, "%s%s", i ? "," : key, v[i]);
 }
 
+/* Whom the section grants to, as the administrator wrote it. */
+static void put_who(FILE *out, const struct section *s)
+{
+	if (s->everyone)
+		fputs(" user=*", out);
+	put_names(out, " user=", s->users, s->nusers);
+	put_names(out, " group=", s->groups, s->ngroups);
+	put_ranges(out, " uid=", &s->uids, s->uids.n - s->nusers);
+	put_ranges(out, " gid=", &s->gids, s->gids.n - s->ngroups);
+}
+
+static void put_groups(FILE *out, const struct ident *id)
+{
+	fputs(" groups", out);
+	for (size_t i = 0; i < id->nsupp; i++)
+		fprintf(out, "%s%u", i ? "," : " ", (unsigned)id->supp[i]);
+}
+
 static void put_section(FILE *out, const struct section *s, bool who, enum kernel k)
 {
 	char a[64];
@@ -43,14 +61,8 @@ static void put_section(FILE *out, const struct section *s, bool who, enum kerne
 	for (size_t i = 0; i < s->naddrs; i++)
 		fprintf(out, "%s%s", i ? "," : "", addr_str(&s->addrs[i], a, sizeof(a)));
 	fprintf(out, "%s program=%s", s->naddrs ? "" : "any", s->program ? s->program : "any");
-	if (who) {
-		if (s->everyone)
-			fputs(" user=*", out);
-		put_names(out, " user=", s->users, s->nusers);
-		put_names(out, " group=", s->groups, s->ngroups);
-		put_ranges(out, " uid=", &s->uids, s->uids.n - s->nusers);
-		put_ranges(out, " gid=", &s->gids, s->gids.n - s->ngroups);
-	}
+	if (who)
+		put_who(out, s);
 	fprintf(out, " kernel=%s (%s:%u)\n", k == KERNEL_ENFORCED ? "yes" : "no", s->file, s->line);
 }
 
@@ -138,16 +150,10 @@ static void put_sections(FILE *out, const struct table *t, const struct spec *sp
 				: "[::] dual-stack (needs no address, or both 0.0.0.0 and ::)");
 		} else if (strcmp(why, "user or group") == 0) {
 			fputs(": grants", out);
-			if (s->everyone)
-				fputs(" user=*", out);
-			put_names(out, " user=", s->users, s->nusers);
-			put_names(out, " group=", s->groups, s->ngroups);
-			put_ranges(out, " uid=", &s->uids, s->uids.n - s->nusers);
-			put_ranges(out, " gid=", &s->gids, s->gids.n - s->ngroups);
-			fprintf(out, "; not uid %u gid %u groups", (unsigned)target->uid,
+			put_who(out, s);
+			fprintf(out, "; not uid %u gid %u", (unsigned)target->uid,
 				(unsigned)target->gid);
-			for (size_t k = 0; k < target->nsupp; k++)
-				fprintf(out, "%s%u", k ? "," : " ", (unsigned)target->supp[k]);
+			put_groups(out, target);
 			fputs(target->nsupp ? "\n" : " (none)\n", out);
 		} else {
 			fprintf(out, ": wants %s (dev %u:%u ino %llu); the command is %s (dev %u:%u ino %llu)\n",
@@ -176,10 +182,9 @@ void report_decision(FILE *out, const struct cli *c, const struct table *t,
 	}
 	fprintf(out, "kernel: %s%s\n", kernel_str(k),
 		c->self_bind && k != KERNEL_ENFORCED ? "; --self-bind needs it enforced" : "");
-	fprintf(out, "command %s as %s gid %u groups", clean(path, p, sizeof(p)),
+	fprintf(out, "command %s as %s gid %u", clean(path, p, sizeof(p)),
 		ident_str(target, who, sizeof(who)), (unsigned)target->gid);
-	for (size_t i = 0; i < target->nsupp; i++)
-		fprintf(out, "%s%u", i ? "," : " ", (unsigned)target->supp[i]);
+	put_groups(out, target);
 	fputc('\n', out);
 }
 

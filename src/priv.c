@@ -146,9 +146,14 @@ static char *read_status(void)
 	if (!buf || fd < 0)
 		die(EXIT_SYSTEM, "privilege drop not verifiable: /proc/self/status: %s",
 		    strerror(errno));
-	while ((n = read(fd, buf + len, cap - len - 1)) > 0)
-		if ((len += (size_t)n) == cap - 1 && !(buf = realloc(buf, cap *= 2)))
+	while ((n = read(fd, buf + len, cap - len - 1)) > 0) {
+		char *more;
+		if ((len += (size_t)n) < cap - 1)
+			continue;
+		if (!(more = realloc(buf, cap *= 2)))
 			die(EXIT_SYSTEM, "out of memory");
+		buf = more;
+	}
 	if (n < 0 || close(fd) != 0)
 		die(EXIT_SYSTEM, "privilege drop not verifiable: /proc/self/status: %s",
 		    strerror(errno));

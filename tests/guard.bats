@@ -548,3 +548,38 @@ strace_load() {
 	[ "$(cat /proc/sys/net/ipv4/ip_local_reserved_ports)" = "40001,45000" ] ||
 		fail "reserved: $(cat /proc/sys/net/ipv4/ip_local_reserved_ports)"
 }
+
+@test "MPTCP binds are judged as TCP binds: an MPTCP socket binds through its first TCP subflow" {
+	# Debian's python3: the test users cannot reach one in root's home
+	/usr/bin/python3 -c 'import socket; socket.socket(socket.AF_INET, socket.SOCK_STREAM, 262)' 2>/dev/null ||
+		skip "no MPTCP in this kernel (or net.mptcp.enabled = 0)"
+	table <<-EOF
+		[web]
+		port = 80
+		protocol = tcp
+		user = pbt_alice
+	EOF
+	guard load
+	# mptcp_bind USER FAMILY ADDR PORT: ok or the errno name
+	mptcp_bind() {
+		run in_cg "$1" /usr/bin/python3 -c '
+import errno, socket, sys
+s = socket.socket(socket.AF_INET6 if sys.argv[1] == "6" else socket.AF_INET,
+                  socket.SOCK_STREAM, 262)  # IPPROTO_MPTCP
+try:
+    s.bind((sys.argv[2], int(sys.argv[3])))
+    print("ok")
+except OSError as e:
+    print(errno.errorcode[e.errno])' "${@:2}"
+	}
+	mptcp_bind pbt_alice 4 0.0.0.0 80
+	[ "$output" = ok ] || fail "the owner over MPTCP, IPv4"
+	mptcp_bind pbt_alice 6 :: 80
+	[ "$output" = ok ] || fail "the owner over MPTCP, dual stack"
+	mptcp_bind pbt_bob 4 0.0.0.0 80
+	[ "$output" = EADDRINUSE ] || fail "another user over MPTCP"
+	mptcp_bind root 4 127.0.0.1 80
+	[ "$output" = EADDRINUSE ] || fail "root over MPTCP, IPv4"
+	mptcp_bind root 6 :: 80
+	[ "$output" = EADDRINUSE ] || fail "root over MPTCP, dual stack"
+}

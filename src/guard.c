@@ -244,6 +244,7 @@ static void read_sysctl(const char *path, char *buf, size_t size)
 	buf[n] = '\0';
 }
 
+/* False with errno set; the caller says so. */
 static bool write_reserved(const __u8 *bits)
 {
 	static char buf[65536 * 12];
@@ -262,10 +263,12 @@ static bool write_reserved(const __u8 *bits)
 	}
 	buf[k++] = '\n';
 	fd = open(RESERVED, O_WRONLY | O_CLOEXEC);
-	if (fd < 0 || write(fd, buf, k) != (ssize_t)k) {
-		fprintf(stderr, "portbind-guard: %s: %s\n", RESERVED, strerror(errno));
-		if (fd >= 0)
-			close(fd);
+	if (fd < 0)
+		return false;
+	if (write(fd, buf, k) != (ssize_t)k) {
+		int err = errno;
+		close(fd);
+		errno = err;
 		return false;
 	}
 	return close(fd) == 0;
@@ -291,10 +294,11 @@ static void read_reserved(__u8 *bits)
 
 /* The administrator's entries plus every owned port that bind(0),
  * connect() or sendto() could otherwise pick: those inside
- * ip_local_port_range. No hook sees an automatic port choice. */
-static bool merge_reserved(const struct guard_state *st, const struct compiled *c)
+ * ip_local_port_range. No hook sees an automatic port choice. Computed
+ * before anything is pinned, so that reading the sysctls cannot fail
+ * after. */
+static void merged_reserved(const struct guard_state *st, const struct compiled *c, __u8 *bits)
 {
-	__u8 bits[65536 / 8];
 	char buf[64];
 	size_t n1, blank, n2;
 	uint32_t lo, hi;
@@ -306,11 +310,10 @@ static bool merge_reserved(const struct guard_state *st, const struct compiled *
 	n2 = strcspn(buf + n1 + blank, "\n");
 	if (!parse_num(buf, n1, 1, 65535, &lo) || !parse_num(buf + n1 + blank, n2, lo, 65535, &hi))
 		die(EXIT_SYSTEM, "%s: unexpected value", PORT_RANGE);
-	memcpy(bits, st->reserved, sizeof(bits));
+	memcpy(bits, st->reserved, sizeof(st->reserved));
 	for (uint32_t p = lo; p <= hi; p++)
 		if (c->ports[p].nrules || c->ports[65536 + p].nrules)
 			bits[p / 8] |= (__u8)(1u << (p % 8));
-	return write_reserved(bits);
 }
 
 /* ---- the pinned guard ---- */
@@ -354,6 +357,21 @@ __attribute__((format(printf, 2, 0))) static int print_quiet(enum libbpf_print_l
 	return 0;
 }
 
+/* A load that failed after its first pin: remove every pin (links not
+ * pinned detach when this process exits), put the administrator's
+ * ip_local_reserved_ports back, and exit with one line. */
+static _Noreturn void undo_load(const struct opts *o, const struct guard_state *st, int code,
+				const char *what, const char *where)
+{
+	int err = errno;
+
+	unpin_all(o);
+	if (!write_reserved(st->reserved))
+		fprintf(stderr, "portbind-guard: %s: not restored: %s\n", RESERVED,
+			strerror(errno));
+	die(code, "%s %s: %s; nothing is left attached", what, where, strerror(err));
+}
+
 /* Everything is built and checked before anything is pinned or attached;
  * from the first pin on, a failure removes what was done, so a failed load
  * leaves nothing attached and the sysctl as it was. */
@@ -367,14 +385,26 @@ static int cmd_load(const struct opts *o, struct table *t)
 	struct compiled c;
 	struct statfs sfs;
 	struct stat sb;
+	__u8 reserved[65536 / 8];
 	__u32 zero = 0;
-	int cg, pol, sfd;
+	int cg, pol, sfd, probe;
 
 	if (!st || !cgroup)
 		die(EXIT_SYSTEM, "out of memory");
 	if (access("/sys/kernel/btf/vmlinux", R_OK) != 0)
 		die(EXIT_KERNEL, "the kernel has no BTF (/sys/kernel/btf/vmlinux): "
 				 "CONFIG_DEBUG_INFO_BTF is needed");
+	/* A refusal is bpf_set_retval(-EADDRINUSE), which cgroup programs have
+	 * since Linux 5.18; asked first, so that an older kernel is named as
+	 * such rather than as a verifier refusal. libbpf answers 1 when the
+	 * verifier knows the helper, or when the probe itself was refused
+	 * (lockdown): the load below then says so. */
+	probe = libbpf_probe_bpf_helper(BPF_PROG_TYPE_CGROUP_SOCK_ADDR, BPF_FUNC_set_retval, NULL);
+	if (probe == 0)
+		die(EXIT_KERNEL, "the kernel has no bpf_set_retval() for cgroup programs: "
+				 "Linux 5.18 or later is needed");
+	if (probe < 0)
+		die(EXIT_KERNEL, "cannot probe the kernel's BPF helpers: %s", strerror(-probe));
 	cg = open(cgroup, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (cg < 0)
 		die(EXIT_USAGE, "cgroup %s: %s", cgroup, strerror(errno));
@@ -400,6 +430,7 @@ static int cmd_load(const struct opts *o, struct table *t)
 		st->netns_ino = sb.st_ino;
 	st->loaded = (__u64)time(NULL);
 	read_reserved(st->reserved);
+	merged_reserved(st, &c, reserved);
 	sfd = bpf_map_create(BPF_MAP_TYPE_ARRAY, "pb_state", 4, sizeof(*st), 1, NULL);
 	if (sfd < 0 || bpf_map_update_elem(sfd, &zero, st, BPF_ANY) != 0)
 		die(EXIT_SYSTEM, "state map: %s", strerror(errno));
@@ -414,17 +445,16 @@ static int cmd_load(const struct opts *o, struct table *t)
 	if (bpf_obj_pin(sfd, pin_path(o, "state")) != 0 ||
 	    bpf_map__pin(skel->maps.outer, pin_path(o, "outer")) != 0 ||
 	    bpf_map__pin(skel->maps.counts, pin_path(o, "counts")) != 0 ||
-	    bpf_map__pin(skel->maps.recent, pin_path(o, "recent")) != 0 ||
-	    !merge_reserved(st, &c) ||
-	    !(link4 = bpf_program__attach_cgroup(skel->progs.bind4, cg)) ||
-	    !(link6 = bpf_program__attach_cgroup(skel->progs.bind6, cg)) ||
-	    bpf_link__pin(link4, pin_path(o, "bind4")) != 0 ||
-	    bpf_link__pin(link6, pin_path(o, "bind6")) != 0) {
-		int err = errno;
-		unpin_all(o);
-		write_reserved(st->reserved);
-		die(EXIT_KERNEL, "cannot attach to %s: %s", cgroup, strerror(err));
-	}
+	    bpf_map__pin(skel->maps.recent, pin_path(o, "recent")) != 0)
+		undo_load(o, st, EXIT_KERNEL, "cannot pin in", o->pin_dir);
+	if (!write_reserved(reserved))
+		undo_load(o, st, EXIT_SYSTEM, "cannot write", RESERVED);
+	if (!(link4 = bpf_program__attach_cgroup(skel->progs.bind4, cg)) ||
+	    !(link6 = bpf_program__attach_cgroup(skel->progs.bind6, cg)))
+		undo_load(o, st, EXIT_KERNEL, "cannot attach to", cgroup);
+	if (bpf_link__pin(link4, pin_path(o, "bind4")) != 0 ||
+	    bpf_link__pin(link6, pin_path(o, "bind6")) != 0)
+		undo_load(o, st, EXIT_KERNEL, "cannot pin in", o->pin_dir);
 	printf("portbind-guard: loaded: %u owned port(s), digest %016llx, attached to %s\n",
 	       c.nports, (unsigned long long)c.digest, cgroup);
 	return 0;
@@ -437,6 +467,7 @@ static int cmd_reload(const struct opts *o, struct table *t)
 	struct guard_state st;
 	struct guard_conf conf = { .netns = this_netns() };
 	struct compiled c;
+	__u8 reserved[65536 / 8];
 	__u32 zero = 0;
 	int outer, pol;
 
@@ -449,8 +480,9 @@ static int cmd_reload(const struct opts *o, struct table *t)
 		die(EXIT_TABLE, "ownership table rejected: %u error(s); the loaded policy stays",
 		    t->errors);
 	pol = build_policy(&c, conf);
-	if (!merge_reserved(&st, &c))
-		die(EXIT_SYSTEM, "reserved ports not updated; the loaded policy stays");
+	merged_reserved(&st, &c, reserved);
+	if (!write_reserved(reserved))
+		die(EXIT_SYSTEM, "%s: %s; the loaded policy stays", RESERVED, strerror(errno));
 	if (bpf_map_update_elem(outer, &zero, &pol, BPF_ANY) != 0)
 		die(EXIT_SYSTEM, "policy slot: %s; the loaded policy stays", strerror(errno));
 	printf("portbind-guard: reloaded: %u owned port(s), digest %016llx\n", c.nports,
@@ -470,6 +502,7 @@ static int cmd_unload(const struct opts *o)
 				"ip_local_reserved_ports left as it is there\n");
 		rc = EXIT_SYSTEM;
 	} else if (!write_reserved(st.reserved)) {
+		fprintf(stderr, "portbind-guard: %s: %s\n", RESERVED, strerror(errno));
 		rc = EXIT_SYSTEM;
 	}
 	unpin_all(o);

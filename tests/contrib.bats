@@ -4,15 +4,18 @@
 # portbind --check, and the DNS and web units' own ExecStart= lines serve
 # real clients through unbound and lighttpd, which never run as root.
 #
-# The units name /usr/local/bin/portbind, where `make install` puts it.
-# Inside a private mount namespace the test's private prefix is mounted on
-# /usr/local, as `make install PREFIX=/usr/local` would leave it, so the
-# unit files are checked and run unchanged; the host's /usr/local, /etc
-# and the other paths covered here are not touched.
+# The units name /usr/local/bin/portbind and /usr/local/sbin/portbind-guard,
+# where `make install` puts them. Inside a private mount namespace the
+# test's private prefix is mounted on /usr/local, as `make install
+# PREFIX=/usr/local` would leave it, so the unit files are checked and run
+# unchanged; the host's /usr/local, /etc and the other paths covered here
+# are not touched. The guard's units are verified, not started: started
+# unchanged, they would attach to the root cgroup of this machine.
 load lib
 
 CONTRIB=$BATS_TEST_DIRNAME/../contrib
-SYSTEM_UNITS=(portbind-dns.service portbind-web.service)
+SYSTEM_UNITS=(portbind-dns.service portbind-web.service portbind-guard.service
+	portbind-guard-reload.service portbind-guard.path)
 USER_UNITS=(portbind-user@.service)
 TABLES=(dns.conf web.conf user.conf)
 
@@ -130,7 +133,7 @@ http_get() {
 
 @test "every unit in contrib/ is one of those this suite verifies" {
 	local f name
-	for f in "$CONTRIB"/*.service; do
+	for f in "$CONTRIB"/*.service "$CONTRIB"/*.path; do
 		name=${f##*/}
 		[[ " ${SYSTEM_UNITS[*]} ${USER_UNITS[*]} " == *" $name "* ]] || fail "$name is not verified by this suite"
 	done
@@ -159,6 +162,40 @@ http_get() {
 	run as_installed 'mount -t tmpfs -o mode=0755 pbtbin /usr/local/bin && cd "$1" && systemd-analyze verify ./portbind-web.service' "$CONTRIB"
 	[ "$status" -ne 0 ] || fail "verify should fail without /usr/local/bin/portbind"
 	expect_line "/usr/local/bin/portbind"
+}
+
+@test "verify fails where portbind-guard is not installed (the check is real)" {
+	run as_installed 'mount -t tmpfs -o mode=0755 pbtsbin /usr/local/sbin && cd "$1" && systemd-analyze verify ./portbind-guard.service' "$CONTRIB"
+	[ "$status" -ne 0 ] || fail "verify should fail without /usr/local/sbin/portbind-guard"
+	expect_line "/usr/local/sbin/portbind-guard"
+}
+
+@test "portbind-guard.service loads, reloads and unloads the guard before sysinit.target; its .path reloads it through systemd" {
+	local f=$CONTRIB/portbind-guard.service u p
+	unit_command portbind-guard.service ExecStart
+	[ "${cmd[*]}" = "/usr/local/sbin/portbind-guard load" ] || fail "ExecStart: ${cmd[*]}"
+	unit_command portbind-guard.service ExecReload
+	[ "${cmd[*]}" = "/usr/local/sbin/portbind-guard reload" ] || fail "ExecReload: ${cmd[*]}"
+	unit_command portbind-guard.service ExecStop
+	[ "${cmd[*]}" = "/usr/local/sbin/portbind-guard unload" ] || fail "ExecStop: ${cmd[*]}"
+	grep -qx 'Type=oneshot' "$f" && grep -qx 'RemainAfterExit=yes' "$f" || fail "a oneshot that remains"
+	grep -qx 'DefaultDependencies=no' "$f" || fail "DefaultDependencies=no"
+	grep -qx 'Conflicts=shutdown.target' "$f" && grep -qx 'Before=shutdown.target' "$f" ||
+		fail "stopped at shutdown"
+	# What must not bind a port before the guard is loaded
+	for u in sysinit.target network-pre.target sockets.target rpcbind.socket rpcbind.service \
+		cups.socket cups.service; do
+		grep -q "^Before=.*\b$u\b" "$f" || fail "not before $u"
+	done
+	grep -q '^After=.*\bsys-fs-bpf.mount\b' "$f" || fail "not after the bpf filesystem"
+	# The .path starts the reload unit of contrib/, which reloads through systemd
+	[ "$(sed -n 's/^Unit=//p' "$CONTRIB/portbind-guard.path")" = portbind-guard-reload.service ] ||
+		fail "portbind-guard.path: Unit="
+	for p in /etc/portbind.conf /etc/portbind.d /etc/passwd /etc/group; do
+		grep -qx "PathChanged=$p" "$CONTRIB/portbind-guard.path" || fail "not watched: $p"
+	done
+	unit_command portbind-guard-reload.service ExecStart
+	[ "${cmd[*]}" = "systemctl try-reload-or-restart portbind-guard.service" ] || fail "reload: ${cmd[*]}"
 }
 
 @test "every table in contrib/ passes portbind --check FILE, alone and installed together" {

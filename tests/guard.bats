@@ -357,3 +357,159 @@ setup_file() {
 	expect_status 0
 	expect_line " 0 disagreements"
 }
+
+# ---- failures of load: one line, a documented exit code, nothing left ----
+
+# A table whose owned port 40001 lies in a narrowed ip_local_port_range, so
+# that a load adds it to ip_local_reserved_ports (45000 is the
+# administrator's own entry, which a failed load must leave alone).
+failure_table() {
+	echo "40000 40003" >/proc/sys/net/ipv4/ip_local_port_range
+	echo 45000 >/proc/sys/net/ipv4/ip_local_reserved_ports
+	table <<-EOF
+		[web]
+		port = 80, 40001
+		user = pbt_alice
+	EOF
+}
+
+# Exit $1 and exactly one line, "portbind-guard: ...".
+expect_one_line() {
+	expect_status "$1"
+	[ "$(grep -c . <<<"$output")" = 1 ] || fail "expected exactly one line"
+	[[ $output == "portbind-guard: "* ]] || fail "expected 'portbind-guard: ...'"
+}
+
+# Nothing of a failed load is left: no program on the test's cgroup (links
+# of an exited loader are gone within 2 s), no pin directory, and
+# ip_local_reserved_ports as the administrator had it.
+expect_nothing_left() {
+	local i
+	for ((i = 0; i < 40; i++)); do
+		[ -z "$(bpftool cgroup show "$CG")" ] && break
+		sleep 0.05
+	done
+	[ -z "$(bpftool cgroup show "$CG")" ] || fail "left attached: $(bpftool cgroup show "$CG")"
+	nsenter -m -t "$holder" -- test ! -e /sys/fs/bpf/pbt || fail "pin directory left behind"
+	[ "$(cat /proc/sys/net/ipv4/ip_local_reserved_ports)" = 45000 ] ||
+		fail "reserved ports: $(cat /proc/sys/net/ipv4/ip_local_reserved_ports)"
+}
+
+# portbind-guard load under strace with the options "$@", as guard() runs it.
+strace_load() {
+	nsenter -m -t "$holder" -- strace -f -qq "$@" -- "$GUARD" --pin-dir /sys/fs/bpf/pbt \
+		--cgroup "$CG" load
+}
+
+@test "failures: a kernel without BTF: 69, one line naming it, nothing left" {
+	failure_table
+	# /sys/kernel/btf/vmlinux missing, in a mount namespace of this run only
+	run nsenter -m -t "$holder" -- unshare -m -- sh -c \
+		'mount -t tmpfs pbt-nobtf /sys/kernel/btf && exec "$@"' sh \
+		"$GUARD" --pin-dir /sys/fs/bpf/pbt --cgroup "$CG" load
+	expect_one_line 69
+	expect_line "the kernel has no BTF"
+	expect_nothing_left
+}
+
+@test "failures: a kernel before 5.18 (no bpf_set_retval for cgroup programs): 69, one line naming 5.18, nothing left" {
+	failure_table
+	# The bpf() of such a kernel for the helper, in front of libbpf's probe:
+	# a verifier refusal naming the helper unknown (tests/no-set-retval.c).
+	cc -std=gnu11 -O2 -Wall -Wextra -Werror -shared -fPIC -o "$BATS_TEST_TMPDIR/no-set-retval.so" \
+		"$BATS_TEST_DIRNAME/no-set-retval.c" -ldl
+	run nsenter -m -t "$holder" -- env LD_PRELOAD="$BATS_TEST_TMPDIR/no-set-retval.so" \
+		"$GUARD" --pin-dir /sys/fs/bpf/pbt --cgroup "$CG" load
+	expect_one_line 69
+	expect_line "Linux 5.18 or later is needed"
+	expect_nothing_left
+	# The same load on this kernel as it is
+	run guard load
+	expect_status 0
+}
+
+@test "failures: the kernel refusing bpf() from any call on (verifier, lockdown): 69 or 71, one line, nothing left" {
+	local trace=$BATS_TEST_TMPDIR/trace seen=$BATS_TEST_TMPDIR/seen n total
+	failure_table
+	# How many bpf() calls a load makes, counted on this kernel and libbpf
+	strace_load -o "$trace" -e trace=bpf >/dev/null
+	guard unload >/dev/null
+	total=$(grep -c '^[0-9]* *bpf(' "$trace")
+	[ "$total" -ge 20 ] || fail "only $total bpf() calls traced"
+	: >"$seen"
+	for ((n = 1; n <= total; n++)); do
+		run strace_load -o /dev/null -e trace=bpf -e inject=bpf:error=EPERM:when=$n+
+		[ "$status" = 69 ] || [ "$status" = 71 ] || fail "bpf() refused from call $n of $total on"
+		expect_one_line "$status"
+		expect_nothing_left
+		printf '%s\n' "$output" >>"$seen"
+	done
+	# Among them the program load, the pins and the attach
+	run cat "$seen"
+	expect_line "the kernel refused the BPF programs"
+	expect_line "cannot pin in /sys/fs/bpf/pbt"
+	expect_line "cannot attach to $CG"
+}
+
+@test "failures after the pins: the attach or the reserved ports failing removes every pin and restores ip_local_reserved_ports" {
+	local trace=$BATS_TEST_TMPDIR/trace n links
+	failure_table
+	strace_load -o "$trace" -e trace=bpf >/dev/null
+	guard unload >/dev/null
+	# Each attach (BPF_LINK_CREATE) failing alone: by then the maps are
+	# pinned and 40001 is reserved; for bind6, bind4 is attached too.
+	links=$(grep -n 'bpf(BPF_LINK_CREATE' "$trace" | cut -d: -f1)
+	[ "$(wc -w <<<"$links")" = 2 ] || fail "expected two attaches, bind4 and bind6: $links"
+	for n in $links; do
+		run strace_load -o /dev/null -e trace=bpf -e inject=bpf:error=EPERM:when=$n
+		expect_one_line 69
+		expect_line "cannot attach to $CG: Operation not permitted; nothing is left attached"
+		expect_nothing_left
+	done
+	# Writing ip_local_reserved_ports failing, after the pins
+	run strace_load -o /dev/null -P /proc/sys/net/ipv4/ip_local_reserved_ports \
+		-e trace=write -e inject=write:error=EIO:when=1
+	expect_one_line 71
+	expect_line "cannot write /proc/sys/net/ipv4/ip_local_reserved_ports: Input/output error"
+	expect_nothing_left
+	# Nothing stale blocks the next load
+	run guard load
+	expect_status 0
+	[ "$(cat /proc/sys/net/ipv4/ip_local_reserved_ports)" = "40001,45000" ] ||
+		fail "reserved: $(cat /proc/sys/net/ipv4/ip_local_reserved_ports)"
+}
+
+@test "MPTCP binds are judged as TCP binds: an MPTCP socket binds through its first TCP subflow" {
+	# Debian's python3: the test users cannot reach one in root's home
+	/usr/bin/python3 -c 'import socket; socket.socket(socket.AF_INET, socket.SOCK_STREAM, 262)' 2>/dev/null ||
+		skip "no MPTCP in this kernel (or net.mptcp.enabled = 0)"
+	table <<-EOF
+		[web]
+		port = 80
+		protocol = tcp
+		user = pbt_alice
+	EOF
+	guard load
+	# mptcp_bind USER FAMILY ADDR PORT: ok or the errno name
+	mptcp_bind() {
+		run in_cg "$1" /usr/bin/python3 -c '
+import errno, socket, sys
+s = socket.socket(socket.AF_INET6 if sys.argv[1] == "6" else socket.AF_INET,
+                  socket.SOCK_STREAM, 262)  # IPPROTO_MPTCP
+try:
+    s.bind((sys.argv[2], int(sys.argv[3])))
+    print("ok")
+except OSError as e:
+    print(errno.errorcode[e.errno])' "${@:2}"
+	}
+	mptcp_bind pbt_alice 4 0.0.0.0 80
+	[ "$output" = ok ] || fail "the owner over MPTCP, IPv4"
+	mptcp_bind pbt_alice 6 :: 80
+	[ "$output" = ok ] || fail "the owner over MPTCP, dual stack"
+	mptcp_bind pbt_bob 4 0.0.0.0 80
+	[ "$output" = EADDRINUSE ] || fail "another user over MPTCP"
+	mptcp_bind root 4 127.0.0.1 80
+	[ "$output" = EADDRINUSE ] || fail "root over MPTCP, IPv4"
+	mptcp_bind root 6 :: 80
+	[ "$output" = EADDRINUSE ] || fail "root over MPTCP, dual stack"
+}

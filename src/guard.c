@@ -1,8 +1,9 @@
 /* guard.c: portbind-guard, the ownership table enforced by the kernel for
  * every bind() in one cgroup and one network namespace. Root only, never
  * setuid. The table is read and judged by the same code as portbind's
- * (parse.c, table.c, load.c, policy.c); this file turns it into the maps
- * that guard.bpf.c reads, and attaches, swaps, reports and detaches. */
+ * (parse.c, table.c, load.c, policy.c, compile.c); this file builds the
+ * maps that guard.bpf.c reads, and attaches, swaps and detaches them;
+ * guardsys.c finds where, guardstatus.c reports. */
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/magic.h>
@@ -20,6 +21,7 @@
 
 #include "guard.h"
 #include "guard.skel.h"
+#include "guardtool.h"
 #include "portbind.h"
 
 #ifndef SYSCONFDIR
@@ -29,33 +31,7 @@
 #define BINDIR "/usr/local/bin"
 #endif
 
-/* Exit codes beyond portbind's (documented in portbind-guard(8)). */
-enum {
-	EXIT_STALE = 2,     /* status: loaded, but the table on disk differs */
-	EXIT_NOTLOADED = 3, /* no guard pinned in the pin directory */
-	EXIT_KERNEL = 69,   /* no BTF, no cgroup2, no bpffs, verifier or lockdown */
-	EXIT_LOADED = 73,   /* load: a guard is already pinned there */
-};
-
-#define RESERVED "/proc/sys/net/ipv4/ip_local_reserved_ports"
-#define PORT_RANGE "/proc/sys/net/ipv4/ip_local_port_range"
-
-/* Kept in the pin directory (bpffs holds only BPF objects, so a one-entry
- * array map): where the guard is attached, which namespace it enforces, and
- * the administrator's own ip_local_reserved_ports, restored on unload. */
-struct guard_state {
-	char cgroup[512];
-	__u64 netns, netns_ino;
-	__u64 loaded; /* CLOCK_REALTIME seconds */
-	__u8 reserved[65536 / 8];
-};
-
-static const char *const pins[] = { "bind4", "bind6", "outer", "counts", "recent", "state" };
-
-struct opts {
-	const char *cmd, *config, *cgroup, *pin_dir, *portbind;
-};
-
+const char *const pins[6] = { "bind4", "bind6", "outer", "counts", "recent", "state" };
 
 static _Noreturn void usage(void)
 {
@@ -102,7 +78,7 @@ static void parse_args(struct opts *o, int argc, char **argv)
 		o->portbind = BINDIR "/portbind";
 }
 
-static char *pin_path(const struct opts *o, const char *name)
+char *pin_path(const struct opts *o, const char *name)
 {
 	static char buf[4096];
 
@@ -165,160 +141,9 @@ static int build_policy(const struct compiled *c, struct guard_conf conf)
 	return fd;
 }
 
-/* ---- where: cgroup2, network namespace, portbind ---- */
-
-/* The first cgroup2 mount in /proc/self/mountinfo: /sys/fs/cgroup on a
- * unified layout, /sys/fs/cgroup/unified on a hybrid one. */
-static char *cgroup2_root(void)
-{
-	FILE *f = fopen("/proc/self/mountinfo", "re");
-	char line[4096], *found = NULL;
-
-	if (!f)
-		die(EXIT_SYSTEM, "/proc/self/mountinfo: %s", strerror(errno));
-	while (!found && fgets(line, sizeof(line), f)) {
-		char *dash = strstr(line, " - "), *field[5], *save = NULL, *p = line;
-		int n = 0;
-		if (!dash || strncmp(dash + 3, "cgroup2 ", 8) != 0)
-			continue;
-		while (n < 5 && (field[n] = strtok_r(p, " ", &save)))
-			n++, p = NULL;
-		if (n == 5)
-			found = strdup(field[4]);
-		if (n == 5 && !found)
-			die(EXIT_SYSTEM, "out of memory");
-	}
-	fclose(f);
-	if (!found)
-		die(EXIT_KERNEL, "no cgroup2 hierarchy is mounted");
-	/* mountinfo escapes blanks as \040: decode in place. */
-	for (char *r = found, *w = found;; r++, w++) {
-		if (r[0] == '\\' && r[1] >= '0' && r[1] <= '3' && r[2] && r[3]) {
-			*w = (char)((r[1] - '0') * 64 + (r[2] - '0') * 8 + (r[3] - '0'));
-			r += 3;
-		} else if (!(*w = *r)) {
-			break;
-		}
-	}
-	return found;
-}
-
-static __u64 this_netns(void)
-{
-	__u64 cookie = netns_cookie();
-
-	if (!cookie)
-		die(EXIT_KERNEL, "network namespace cookie: %s", strerror(errno));
-	return cookie;
-}
-/* The installed portbind: root's alone like a pinned program, or a user
- * could make another file the exemption. Missing: no exemption. */
-static void portbind_inode(const struct opts *o, struct guard_conf *conf, bool warn)
-{
-	struct stat st;
-
-	if (stat(o->portbind, &st) != 0) {
-		if (errno != ENOENT)
-			die(EXIT_SYSTEM, "%s: %s", o->portbind, strerror(errno));
-		if (warn)
-				fprintf(stderr, "portbind-guard: %s: not found: binds through portbind "
-					"are judged as any other program's\n", o->portbind);
-		return;
-	}
-	if (!S_ISREG(st.st_mode) || st.st_uid != 0 || (st.st_mode & (S_IWGRP | S_IWOTH)))
-		die(EXIT_USAGE, "%s: not a regular file root's alone", o->portbind);
-	conf->pb_dev = kdev(st.st_dev);
-	conf->pb_ino = st.st_ino;
-}
-
-/* ---- ip_local_reserved_ports ---- */
-
-static void read_sysctl(const char *path, char *buf, size_t size)
-{
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	ssize_t n = fd < 0 ? -1 : read(fd, buf, size - 1);
-
-	if (n < 0)
-		die(EXIT_SYSTEM, "%s: %s", path, strerror(errno));
-	close(fd);
-	buf[n] = '\0';
-}
-
-/* False with errno set; the caller says so. */
-static bool write_reserved(const __u8 *bits)
-{
-	static char buf[65536 * 12];
-	size_t k = 0;
-	int fd;
-
-	for (uint32_t p = 1; p < 65536; p++) {
-		uint32_t hi = p;
-		if (!(bits[p / 8] & (1u << (p % 8))))
-			continue;
-		while (hi + 1 < 65536 && (bits[(hi + 1) / 8] & (1u << ((hi + 1) % 8))))
-			hi++;
-		k += (size_t)snprintf(buf + k, sizeof(buf) - k, hi > p ? "%s%u-%u" : "%s%u",
-				      k ? "," : "", p, hi);
-		p = hi;
-	}
-	buf[k++] = '\n';
-	fd = open(RESERVED, O_WRONLY | O_CLOEXEC);
-	if (fd < 0)
-		return false;
-	if (write(fd, buf, k) != (ssize_t)k) {
-		int err = errno;
-		close(fd);
-		errno = err;
-		return false;
-	}
-	return close(fd) == 0;
-}
-
-static void read_reserved(__u8 *bits)
-{
-	static char buf[65536 * 12];
-	char *p = buf;
-
-	memset(bits, 0, 65536 / 8);
-	read_sysctl(RESERVED, buf, sizeof(buf));
-	while (*p && *p != '\n') {
-		struct range r;
-		size_t len = strcspn(p, ",\n");
-		if (!parse_range(p, len, 0, 65535, &r))
-			die(EXIT_SYSTEM, "%s: unexpected value", RESERVED);
-		for (uint32_t x = r.lo; x <= r.hi; x++)
-			bits[x / 8] |= (__u8)(1u << (x % 8));
-		p += len + (p[len] == ',');
-	}
-}
-
-/* The administrator's entries plus every owned port that bind(0),
- * connect() or sendto() could otherwise pick: those inside
- * ip_local_port_range. No hook sees an automatic port choice. Computed
- * before anything is pinned, so that reading the sysctls cannot fail
- * after. */
-static void merged_reserved(const struct guard_state *st, const struct compiled *c, __u8 *bits)
-{
-	char buf[64];
-	size_t n1, blank, n2;
-	uint32_t lo, hi;
-
-	/* "LO\tHI\n" */
-	read_sysctl(PORT_RANGE, buf, sizeof(buf));
-	n1 = strcspn(buf, " \t");
-	blank = strspn(buf + n1, " \t");
-	n2 = strcspn(buf + n1 + blank, "\n");
-	if (!parse_num(buf, n1, 1, 65535, &lo) || !parse_num(buf + n1 + blank, n2, lo, 65535, &hi))
-		die(EXIT_SYSTEM, "%s: unexpected value", PORT_RANGE);
-	memcpy(bits, st->reserved, sizeof(st->reserved));
-	for (uint32_t p = lo; p <= hi; p++)
-		if (c->ports[p].nrules || c->ports[65536 + p].nrules)
-			bits[p / 8] |= (__u8)(1u << (p % 8));
-}
-
 /* ---- the pinned guard ---- */
 
-static int open_pin(const struct opts *o, const char *name)
+int open_pin(const struct opts *o, const char *name)
 {
 	int fd = bpf_obj_get(pin_path(o, name));
 
@@ -329,7 +154,7 @@ static int open_pin(const struct opts *o, const char *name)
 	return fd;
 }
 
-static void read_state(const struct opts *o, struct guard_state *st)
+void read_state(const struct opts *o, struct guard_state *st)
 {
 	__u32 zero = 0;
 	int fd = open_pin(o, "state");
@@ -508,125 +333,6 @@ static int cmd_unload(const struct opts *o)
 	unpin_all(o);
 	printf("portbind-guard: unloaded from %s\n", st.cgroup);
 	return rc;
-}
-
-/* ---- status ---- */
-
-static int by_time(const void *a, const void *b)
-{
-	const struct guard_event *x = a, *y = b;
-
-	return x->boot_ns < y->boot_ns ? -1 : x->boot_ns > y->boot_ns;
-}
-
-static void print_refusals(const struct opts *o)
-{
-	struct guard_event ev[GUARD_RECENT];
-	struct timespec boot, real;
-	int fd = open_pin(o, "recent");
-	size_t n = 0;
-
-	clock_gettime(CLOCK_BOOTTIME, &boot);
-	clock_gettime(CLOCK_REALTIME, &real);
-	for (__u32 i = 0; i < GUARD_RECENT; i++)
-		if (bpf_map_lookup_elem(fd, &i, &ev[n]) == 0 && ev[n].boot_ns)
-			n++;
-	close(fd);
-	qsort(ev, n, sizeof(*ev), by_time);
-	printf("last refusals: %zu\n", n);
-	for (size_t i = 0; i < n; i++) {
-		time_t when = real.tv_sec - (time_t)((__u64)boot.tv_sec - ev[i].boot_ns / 1000000000u);
-		struct addr a = { .family = (int)ev[i].family };
-		char stamp[32], comm[80], addr[64];
-		struct tm tm;
-		memcpy(a.bytes, ev[i].addr, 16);
-		ev[i].comm[15] = '\0';
-		strftime(stamp, sizeof(stamp), "%Y-%m-%dT%H:%M:%SZ", gmtime_r(&when, &tm));
-		printf("  %s uid %u pid %u comm %s %s %s port %u\n", stamp, ev[i].uid, ev[i].pid,
-		       clean(ev[i].comm, comm, sizeof(comm)), proto_str((int)ev[i].proto),
-		       a.family ? addr_str(&a, addr, sizeof(addr)) : "[::] dual-stack", ev[i].port);
-	}
-}
-
-/* Grants and refusals of every port the enforced policy owns, in order. */
-static void print_counts(const struct opts *o, int pol)
-{
-	static __u8 owned[GUARD_SLOTS / 8];
-	struct guard_key k, *prev = NULL;
-	struct guard_count cnt;
-	int counts = open_pin(o, "counts");
-
-	memset(owned, 0, sizeof(owned));
-	while (bpf_map_get_next_key(pol, prev, &k) == 0) {
-		__u32 i = (__u32)(k.proto - 1) * 65536 + k.port;
-		if (k.kind == GK_PORT && i < GUARD_SLOTS)
-			owned[i / 8] |= (__u8)(1u << (i % 8));
-		prev = &k;
-	}
-	printf("port        grants  refusals\n");
-	for (__u32 i = 0; i < GUARD_SLOTS; i++) {
-		char p[16];
-		if (!(owned[i / 8] & (1u << (i % 8))))
-			continue;
-		if (bpf_map_lookup_elem(counts, &i, &cnt) != 0)
-			die(EXIT_SYSTEM, "counters map: %s", strerror(errno));
-		snprintf(p, sizeof(p), "%u/%s", i % 65536, proto_str((int)(i / 65536 + 1)));
-		printf("%-11s %7llu %9llu\n", p, (unsigned long long)cnt.grants,
-		       (unsigned long long)cnt.refusals);
-	}
-	close(counts);
-}
-
-static int cmd_status(const struct opts *o, struct table *t)
-{
-	struct guard_state st;
-	union guard_value v;
-	struct guard_key k = { .kind = GK_CONF };
-	struct guard_conf disk = { 0 };
-	__u32 zero = 0, id;
-	struct compiled c;
-	int outer, pol, rc = 0;
-	bool attached = true;
-
-	read_state(o, &st);
-	/* A link whose cgroup was removed stays pinned, attached to nothing. */
-	for (int i = 0; i < 2; i++) {
-		struct bpf_link_info li;
-		__u32 lilen = sizeof(li);
-		int fd = bpf_obj_get(pin_path(o, pins[i]));
-		memset(&li, 0, sizeof(li));
-		attached = attached && fd >= 0 && bpf_obj_get_info_by_fd(fd, &li, &lilen) == 0 &&
-			   li.type == BPF_LINK_TYPE_CGROUP && li.cgroup.cgroup_id != 0;
-		if (fd >= 0)
-			close(fd);
-	}
-	printf("attached: %s to %s (bind4, bind6)\n", attached ? "yes" : "NO", st.cgroup);
-	printf("network namespace: net:[%llu] (cookie %llu)%s\n", (unsigned long long)st.netns_ino,
-	       (unsigned long long)st.netns, st.netns == this_netns() ? ", this one" : "");
-	outer = open_pin(o, "outer");
-	if (bpf_map_lookup_elem(outer, &zero, &id) != 0 || (pol = bpf_map_get_fd_by_id(id)) < 0 ||
-	    bpf_map_lookup_elem(pol, &k, &v) != 0)
-		die(EXIT_SYSTEM, "cannot read the enforced policy: %s", strerror(errno));
-	printf("owned ports: %u\n", v.conf.nports);
-	portbind_inode(o, &disk, false);
-	bool compiled = t->errors == 0;
-	if (!compiled || !compile(t, &c, &disk)) {
-		printf("table: digest %016llx; the table on disk is invalid (%u error(s))\n",
-		       (unsigned long long)v.conf.digest, t->errors);
-		rc = EXIT_STALE;
-	} else if (c.digest != v.conf.digest) {
-		printf("table: digest %016llx; the table on disk differs (%016llx): reload\n",
-		       (unsigned long long)v.conf.digest, (unsigned long long)c.digest);
-		rc = EXIT_STALE;
-	} else {
-		printf("table: digest %016llx, matches the table on disk\n",
-		       (unsigned long long)v.conf.digest);
-	}
-	if (compiled)
-		compiled_free(&c);
-	print_counts(o, pol);
-	print_refusals(o);
-	return attached ? rc : EXIT_NOTLOADED;
 }
 
 int main(int argc, char **argv)

@@ -18,12 +18,12 @@ HARDEN_LDFLAGS ?= -pie -Wl,-z,relro -Wl,-z,now -Wl,-z,noexecstack
 LIBS = -lcap-ng -linih
 
 SRCS = portbind.c cli.c parse.c table.c load.c policy.c ident.c sock.c priv.c fds.c \
-	env.c exec.c report.c log.c compile.c kernel.c strmap.c
+	env.c exec.c report.c log.c compile.c kernel.c strmap.c stamp.c
 OBJS = $(SRCS:%.c=$(BUILDDIR)/%.o)
 
 # portbind-guard: root only, never setuid, so it may use libbpf; it shares
 # the table code with portbind, and portbind links nothing of it.
-GUARD_OBJS = $(BUILDDIR)/guard.o $(patsubst %,$(BUILDDIR)/%.o,guardsys guardstatus compile parse table strmap load policy log)
+GUARD_OBJS = $(BUILDDIR)/guard.o $(patsubst %,$(BUILDDIR)/%.o,guardsys guardstatus compile parse table strmap load stamp policy log)
 GUARD_LIBS = -lbpf -linih
 BPF_CLANG ?= clang
 BPF_CFLAGS = -g -O2 -target bpf -mcpu=v3 -Wall -Werror -I/usr/include/$(shell $(CC) -print-multiarch)

@@ -16,56 +16,6 @@
 
 #include "portbind.h"
 
-/* Remember path as st describes it (NULL: it did not exist). */
-static void stamp(struct table *t, const char *path, const struct stat *st)
-{
-	struct stamp *v = realloc(t->stamps, (t->nstamps + 1) * sizeof(*v));
-	char *copy;
-
-	if (!v) {
-		table_error(t, "out of memory");
-		return;
-	}
-	t->stamps = v;
-	copy = strdup(path);
-	if (!copy) {
-		table_error(t, "out of memory");
-		return;
-	}
-	memset(&t->stamps[t->nstamps], 0, sizeof(*v));
-	t->stamps[t->nstamps].path = copy;
-	if (st) {
-		t->stamps[t->nstamps].dev = st->st_dev;
-		t->stamps[t->nstamps].ino = st->st_ino;
-		t->stamps[t->nstamps].size = st->st_size;
-		t->stamps[t->nstamps].mtim = st->st_mtim;
-		t->stamps[t->nstamps].ctim = st->st_ctim;
-	}
-	t->nstamps++;
-}
-
-/* Is every file and directory of the table still as it was read? Any
- * change to a file's content or mode changes its ctime, a rename over it
- * its inode, and an entry added to or removed from portbind.d the
- * directory's mtime. */
-bool load_unchanged(const struct table *t)
-{
-	for (size_t i = 0; i < t->nstamps; i++) {
-		const struct stamp *p = &t->stamps[i];
-		struct stat st;
-		if (lstat(p->path, &st) != 0) {
-			if (errno == ENOENT && p->dev == 0 && p->ino == 0)
-				continue;
-			return false;
-		}
-		if (st.st_dev != p->dev || st.st_ino != p->ino || st.st_size != p->size ||
-		    st.st_mtim.tv_sec != p->mtim.tv_sec || st.st_mtim.tv_nsec != p->mtim.tv_nsec ||
-		    st.st_ctim.tv_sec != p->ctim.tv_sec || st.st_ctim.tv_nsec != p->ctim.tv_nsec)
-			return false;
-	}
-	return true;
-}
-
 /* openat(), where running out of fds or memory is the system's failure
  * (exit 71, as anywhere else), not an error in the table. */
 static int open_in(int at, const char *name, int flags, const char *what)
@@ -184,7 +134,7 @@ static void load_file(struct table *t, int dirfd, const char *name, const char *
 	}
 	ok = judge(t, "", fd, S_IFREG, check_owner, &st);
 	if (ok)
-		stamp(t, path, &st);
+		load_stamp(t, path, &st);
 	if (!ok) {
 		/* counted */
 	} else if (st.st_size > MAX_TABLE_FILE) {
@@ -233,14 +183,14 @@ static void load_dir(struct table *t, int at, const char *name, const char *dir,
 		if (errno != ENOENT)
 			table_error(t, "cannot open directory: %s", strerror(errno));
 		else
-			stamp(t, dir, NULL);
+			load_stamp(t, dir, NULL);
 		return;
 	}
 	if (!judge(t, "", fd, S_IFDIR, check_owner, &st)) {
 		close(fd);
 		return;
 	}
-	stamp(t, dir, &st);
+	load_stamp(t, dir, &st);
 	if (!(d = fdopendir(fd))) {
 		table_error(t, "fdopendir: %s", strerror(errno));
 		close(fd);

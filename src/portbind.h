@@ -196,6 +196,10 @@ bool ranges_add(struct ranges *r, struct range x);
 
 /* load.c */
 void load_table(struct table *t, const char *conf, const char *dir, bool check_owner);
+
+/* stamp.c */
+struct stat;
+void load_stamp(struct table *t, const char *path, const struct stat *st);
 bool load_unchanged(const struct table *t);
 
 /* policy.c */

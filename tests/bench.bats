@@ -70,11 +70,16 @@ expect_rows() {
 	expect_line "launch: 1 rounds, interleaved; each start from fork() to wait(); user nobody (uid 65534)"
 	grep -Eq "^launch: overhead over the baseline in extra execs, .*: portbind [0-9.-]+, root [0-9.-]+, authbind" <<<"$output" ||
 		fail "no line of overheads in extra execs"
-	# the plot holds the bars and both lines
+	# the plot holds a bar for each launch row, labelled with its ratio,
+	# and both lines
 	expect_line "plot: $plot"
 	grep -q '<svg' "$plot" || fail "$plot is not an SVG"
-	for t in "portbind, non-root owner (setuid)" "launch, non-root owner" "portbind --check (root)"; do
-		grep -qF -- "$t" "$plot" || fail "the plot lacks '$t'"
+	local t texts=("launch, non-root owner" "portbind --check (root)" "authbind" "setpriv,")
+	for t in "${launch[@]}"; do
+		texts+=("$(grep -F -- "${t%|*} " <<<"$output" | awk '{ for (i = 1; i < NF; i++) if ($i == "us") print $(i + 1) }')")
+	done
+	for t in "${texts[@]}"; do
+		grep -qF -- ">$t</tspan>" "$plot" || fail "the plot lacks '$t'"
 	done
 	[ "$(leftovers)" = "$before" ] || fail "left behind: $(leftovers)"
 }

@@ -12,16 +12,15 @@
  * SOURCE is "-" or a directory that is exchanged with DIR (renameat2
  * RENAME_EXCHANGE, not timed) before each start of the variant and back
  * after it, so that variants with different ownership tables (drop-in
- * directories) can be interleaved. ARGV0 is a path.
- * The first variant is the baseline.
+ * directories) can be interleaved. ARGV0 is a path. The first variant is
+ * the baseline.
  *
  * In each round, for each variant in turn (a different one first in each
  * round), the clock is read, a child is forked, drops to AS and executes
  * ARGV with the environment PATH=/usr/bin:/bin alone and stdout on
- * /dev/null, and the clock is
- * read again when the child has been waited for. A child that does not
- * exit with status 0 ends the run. One round before the first is not
- * counted.
+ * /dev/null, and the clock is read again when the child has been waited
+ * for. A child that does not exit with status 0 ends the run. One round
+ * before the first is not counted.
  *
  * If /dev/log exists, a datagram socket bound at LOGSOCK is mounted over
  * it, and what is logged there is read and thrown away after each start

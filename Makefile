@@ -166,9 +166,12 @@ analyze:
 mutants:
 	tests/mutants
 
-# As root: what portbind-guard adds to a bind(), against a baseline taken
-# in the same run (tests/bench/run; BENCH=GROUP[:VARIANT], BENCH_ROUNDS...).
-# Not part of make check.
+# As root: what portbind-guard adds to a bind(), what starting a daemon
+# through portbind costs against env, authbind, setpriv and s6-applyuidgid,
+# and how a launch and --check grow with the table, each against a
+# baseline taken in the same run; a full run redraws doc/bench.svg
+# (tests/bench/run; BENCH=GROUP[:VARIANT], BENCH_ROUNDS...). Not part of
+# make check.
 bench:
 	tests/bench/run $(BENCH)
 

@@ -16,14 +16,16 @@ setup_file() {
 	install -m 0755 "$FDS_SRC" "$FDS"
 	# A tiny server on the handed fd 3 (or not), as the cases need.
 	cat >"$SERVER" <<'PY'
-import selectors, socket, sys
+import select, selectors, socket, sys
 mode = sys.argv[1]
-if mode == "epoll":      # waits on fd 3 in an epoll set, answers "hello"
+wait = mode
+if mode in ("epoll", "poll", "select"):  # waits on fd 3 so, answers "hello"
     s = socket.socket(fileno=3)
-elif mode == "own":      # ignores fd 3 and listens on a port of its own
+elif mode == "own":      # ignores fd 3, selects on a port of its own
     s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     s.bind(("127.0.0.1", int(sys.argv[2])))
     s.listen()
+    wait = "select"
 elif mode == "bind4":    # ignores fd 3 and binds 0.0.0.0:PORT itself
     s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     try:
@@ -33,14 +35,22 @@ elif mode == "bind4":    # ignores fd 3 and binds 0.0.0.0:PORT itself
         sys.exit(1)
     print("bind 0.0.0.0:%s: ok" % sys.argv[2], flush=True)
     sys.exit(0)
-print("ready", flush=True)
-sel = selectors.EpollSelector()
-sel.register(s, selectors.EVENT_READ)
+if wait == "epoll":
+    sel = selectors.EpollSelector()
+    sel.register(s, selectors.EVENT_READ)
+elif wait == "poll":
+    p = select.poll()
+    p.register(s, select.POLLIN)
 while True:
-    for _ in sel.select():
-        c, _ = s.accept()
-        c.sendall(b"hello\n")
-        c.close()
+    if wait == "epoll":
+        sel.select()
+    elif wait == "poll":
+        p.poll()
+    else:
+        select.select([s], [], [])
+    c, _ = s.accept()
+    c.sendall(b"hello\n")
+    c.close()
 PY
 	chmod 0644 "$SERVER"
 }
@@ -126,7 +136,7 @@ connect() {
 	wait_bound tcp 80
 	# what ss shows looks healthy: port 80 listening, held by the daemon
 	[[ $(ss -Hltnp "sport = :80") == *"pid=$bg,fd=3"* ]] || fail "ss: port 80 not held by $bg"
-	fds_until "$bg" "fd 3"
+	fds_until "$bg" "nobody is waiting"
 	expect_status 1
 	[[ $output =~ fd\ 3\ +\*:80/tcp(=[a-z]+)?\ +epoll:\ no\ +queue\ 0\ +NOT\ USED:\ nobody\ is\ waiting\ on\ it ]] ||
 		fail "fd 3: nobody waiting"
@@ -160,6 +170,21 @@ connect() {
 		fail "fd 3: a datagram waiting"
 }
 
+@test "a server in poll() or select() with fd 3 in its set: used (the set is read from its memory)" {
+	local m
+	for m in poll select; do
+		bg_as pbt_alice "$PB" 80 -- "$PYTHON" "$SERVER" "$m"
+		fds_until "$bg" "used"
+		expect_status 0
+		[[ $output =~ fd\ 3\ +\*:80/tcp(=[a-z]+)?\ +poll:\ yes\ +queue\ 0\ +used ]] || fail "$m: fd 3 used, poll"
+		connect 80
+		[ "$reply" = hello ] || fail "$m: the server did not answer: '$reply'"
+		exec {client}>&-
+		client=
+		stop "$bg"
+	done
+}
+
 @test "a wrapper that forks the daemon: the child's LISTEN_PID is the wrapper's, and both are told so" {
 	bg_as pbt_alice "$PB" 80 -- sh -c 'sleep 30 & wait'
 	local child= i
@@ -177,7 +202,7 @@ connect() {
 	expect_line "pid $child (sleep): LISTEN_FDS=1 LISTEN_PID=$bg LISTEN_FDNAMES=web"
 	expect_line "pid $child: LISTEN_PID is not this process: it was forked by the process portbind started (a wrapper that runs the daemon without exec), and sd_listen_fds() returns 0 here"
 	expect_line "also open in pid $bg (sh) as fd 3"
-	run "$FDS" --wait 0 "$bg"
+	fds_until "$bg" "nobody is waiting"
 	expect_status 1
 	expect_no_line "LISTEN_PID is not this process"
 	expect_line "NOT USED: nobody is waiting on it"
@@ -193,10 +218,10 @@ connect() {
 	expect_no_line "also open in"
 }
 
-@test "a daemon that ignores LISTEN_FDS and listens on a port of its own: that socket is named, fd 3 is not used" {
+@test "a daemon that ignores LISTEN_FDS and selects on a port of its own: that socket is named, fd 3 is not used" {
 	bg_as pbt_alice "$PB" 80 -- "$PYTHON" "$SERVER" own 8080
 	wait_bound tcp 8080
-	fds_until "$bg" "bound it itself"
+	fds_until "$bg" "NOT USED"
 	expect_status 1
 	expect_line "127.0.0.1:8080/tcp: not handed by portbind: the process bound it itself"
 	[[ $output =~ fd\ 3\ +\*:80/tcp(=[a-z]+)?\ +epoll:\ no\ +queue\ 0\ +NOT\ USED ]] || fail "fd 3: not used"
@@ -226,7 +251,7 @@ connect() {
 
 @test "--inetd: no LISTEN_* variables, so every listening socket is shown, fd 0 included" {
 	bg_as pbt_alice "$PB" --inetd 80 -- "$PROBE" --sleep 30
-	fds_until "$bg" "fd 0"
+	fds_until "$bg" "NOT USED"
 	expect_status 1
 	expect_line "pid $bg (probe): no LISTEN_FDS in its environment: showing every listening socket"
 	[[ $output =~ fd\ 0\ +\*:80/tcp(=[a-z]+)?\ +epoll:\ no ]] || fail "fd 0: the socket"

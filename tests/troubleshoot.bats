@@ -200,7 +200,7 @@ connect() {
 	run "$FDS" --wait 0 "$child"
 	expect_status 1
 	expect_line "pid $child (sleep): LISTEN_FDS=1 LISTEN_PID=$bg LISTEN_FDNAMES=web"
-	expect_line "pid $child: LISTEN_PID is not this process: it was forked by the process portbind started (a wrapper that runs the daemon without exec), and sd_listen_fds() returns 0 here"
+	expect_line "pid $child: LISTEN_PID is not this process: a process that received the sockets forked it (a wrapper that runs the daemon without exec), and sd_listen_fds() returns 0 here"
 	expect_line "also open in pid $bg (sh) as fd 3"
 	fds_until "$bg" "nobody is waiting"
 	expect_status 1

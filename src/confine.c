@@ -127,11 +127,13 @@ static void filter_sockets(void)
 		rc = nr == __NR_SCMP_ERROR ? -ENOENT
 					    : seccomp_rule_add(ctx, SCMP_ACT_ERRNO(ENOSYS), nr, 0);
 	}
-	if (rc == 0)
-		rc = seccomp_load(ctx);
-	seccomp_release(ctx);
 	if (rc != 0)
-		die(EXIT_SYSTEM, "--restrict-net=handed: seccomp filter: %s", strerror(-rc));
+		die(EXIT_SYSTEM, "--restrict-net=handed: the seccomp filter could not be built: %s",
+		    strerror(-rc));
+	/* libseccomp reports the kernel's refusal as ECANCELED, whatever it was. */
+	if (seccomp_load(ctx) != 0)
+		die(EXIT_SYSTEM, "--restrict-net=handed: the kernel refused the seccomp filter");
+	seccomp_release(ctx);
 }
 
 /* The strictest of the caller's --restrict-net and of the restrict_net of

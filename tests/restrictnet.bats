@@ -388,3 +388,61 @@ C
 		"$PB" --self-bind 127.0.0.1:81 -- "$NETPROBE" socket:inet
 	expect_refused 77 "restrict_net = handed"
 }
+
+@test "every call of the confinement failing in turn, root running the command as pbt_alice: 71 and one line, or confined; never run unconfined" {
+	need_abi 6
+	strace -qq -o /dev/null -e trace=getppid -e inject=getppid:retval=0:when=1 -- true ||
+		skip "strace cannot trace or inject faults here"
+	local sc n mode want bad=0
+	# (with no listener on 7002, an unconfined connect gets ECONNREFUSED)
+	for mode in handed connect=7001; do
+		want=socket:inet=EAFNOSUPPORT
+		[ "$mode" = handed ] || want=connect-tcp:7002=EACCES
+		# (the calls only confine.c makes; faults.bats fails the others in turn)
+		for sc in landlock_create_ruleset landlock_add_rule landlock_restrict_self seccomp; do
+			for n in 1 2 3 4 5 6 7 8 9 10 11 12; do
+				run strace -qq -o /dev/null -e trace="$sc" -e inject="$sc:error=EPERM:when=$n" \
+					"$PB" --restrict-net="$mode" 80 pbt_alice -- "$NETPROBE" socket:inet connect-tcp:7002
+				if [ "$status" -eq 0 ] && grep -qxF "$want" <<<"$output"; then
+					continue
+				fi
+				if [ "$status" -eq 71 ] && [ "$(grep -c . <<<"$output")" -eq 1 ] &&
+					[[ $output == "portbind: "* ]]; then
+					continue
+				fi
+				echo "$mode, $sc failing at call $n: status $status: $output" >&2
+				bad=$((bad + 1))
+			done
+		done
+	done
+	[ "$bad" -eq 0 ] || fail "$bad case(s) ran unconfined or failed unclearly"
+	expect_unbound 80
+}
+
+@test "the log record of a grant names the mode in effect: the caller's, or the table's" {
+	need_abi 6
+	export LOGFILE=$T/syslog NETPROBE
+	run with_private_dev '
+		python3 -c "
+import os, socket, sys
+s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+s.bind(\"/dev/log\"); os.chmod(\"/dev/log\", 0o666); s.settimeout(20)
+with open(sys.argv[1], \"a\") as f:
+    while True:
+        f.write(s.recv(1 << 16).decode(\"ascii\", \"replace\") + \"\\n\"); f.flush()
+" "$LOGFILE" 3>&- &
+		for i in $(seq 100); do [ "$(stat -c %a /dev/log 2>/dev/null)" = 666 ] && break; sleep 0.05; done
+		alice() { setpriv --reuid=pbt_alice --regid=pbt_alice --init-groups -- "$@"; }
+		alice "$PB" --restrict-net=connect=7001-7002 80 -- "$NETPROBE" socket:unix
+		alice "$PB" --restrict-net=bind 81 -- "$NETPROBE" socket:unix
+		alice "$PB" 80 -- "$NETPROBE" socket:unix
+		sleep 0.2
+		kill %1'
+	output=$(cat "$LOGFILE")
+	[ "$(grep -c "granted: .*socket=80/tcp\[plain\] restrict_net=connect=7001-7002 program=" <<<"$output")" -eq 1 ] ||
+		fail "the caller's connect= list is not in the record"
+	[ "$(grep -c "granted: .*socket=81/tcp\[handed\] restrict_net=handed program=" <<<"$output")" -eq 1 ] ||
+		fail "the table's handed is not in the record"
+	[ "$(grep -c "granted: .*socket=80/tcp\[plain\] program=" <<<"$output")" -eq 1 ] ||
+		fail "a grant without a mode names none"
+}

@@ -276,8 +276,6 @@ static bool add_token(struct table *t, struct section *sec, enum key k, const ch
 		table_error(t, "bad address '%.*s': want an IPv4 or IPv6 literal, not v4-mapped",
 			    (int)len, s);
 		return true;
-	case K_RESTRICT_NET: /* read whole by restrict_key() */
-		break;
 	case K_PROGRAM:
 		if (sec->program) {
 			table_error(t, "program takes one path");
@@ -290,6 +288,7 @@ static bool add_token(struct table *t, struct section *sec, enum key k, const ch
 		}
 		sec->program = strndup(s, len);
 		return sec->program != NULL;
+	case K_RESTRICT_NET: /* read whole by restrict_key() */
 	case K_COUNT:
 		break;
 	}

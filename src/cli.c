@@ -130,7 +130,7 @@ static int parse_user(struct cli *c, const char *arg, char *err, size_t errsize)
 
 enum opt {
 	O_INETD, O_REUSEPORT, O_ALLOW_NEW_PRIVS, O_DRY_RUN, O_VERBOSE, O_BACKLOG, O_CONFIG,
-	O_SELF_BIND, O_CHECK, O_LIST, O_HELP, O_VERSION, O_COUNT
+	O_SELF_BIND, O_RESTRICT_NET, O_CHECK, O_LIST, O_HELP, O_VERSION, O_COUNT
 };
 
 /* value: 'n' none, 'r' required, 'o' optional (--check [FILE]) */
@@ -142,7 +142,7 @@ static const struct {
 	[O_ALLOW_NEW_PRIVS] = { "--allow-new-privs", 'n' },
 	[O_DRY_RUN] = { "--dry-run", 'n' },   [O_VERBOSE] = { "--verbose", 'n' },
 	[O_BACKLOG] = { "--backlog", 'r' },   [O_CONFIG] = { "--config", 'r' },
-	[O_SELF_BIND] = { "--self-bind", 'n' },
+	[O_SELF_BIND] = { "--self-bind", 'n' }, [O_RESTRICT_NET] = { "--restrict-net", 'r' },
 	[O_CHECK] = { "--check", 'o' },       [O_LIST] = { "--list", 'n' },
 	[O_HELP] = { "--help", 'n' },         [O_VERSION] = { "--version", 'n' },
 };
@@ -165,7 +165,7 @@ int cli_parse(struct cli *c, int argc, char **argv, char *err, size_t errsize)
 {
 	bool seen[O_COUNT] = { false };
 	char shown[48];
-	int i;
+	int i, rc;
 
 	memset(c, 0, sizeof(*c));
 	c->mode = MODE_RUN;
@@ -210,6 +210,16 @@ int cli_parse(struct cli *c, int argc, char **argv, char *err, size_t errsize)
 			break;
 		}
 		case O_CONFIG: c->config = val; break;
+		case O_RESTRICT_NET:
+			rc = restrict_parse(val, strlen(val), &c->restrict_net);
+			if (rc < 0) {
+				fail(err, errsize, "out of memory");
+				return EXIT_SYSTEM;
+			}
+			if (rc > 0)
+				return fail(err, errsize, "--restrict-net: want handed, bind or "
+					    "connect=PORT[,PORT|LO-HI...] (1-65535, not overlapping)");
+			break;
 		case O_CHECK: c->mode = MODE_CHECK; c->check_file = val; break;
 		case O_LIST: c->mode = MODE_LIST; break;
 		case O_HELP: c->mode = MODE_HELP; break;
@@ -220,7 +230,7 @@ int cli_parse(struct cli *c, int argc, char **argv, char *err, size_t errsize)
 		return fail(err, errsize, "--check, --list, --help and --version exclude each other");
 	if (c->mode != MODE_RUN) {
 		if (seen[O_INETD] || seen[O_REUSEPORT] || seen[O_ALLOW_NEW_PRIVS] ||
-		    seen[O_DRY_RUN] || seen[O_BACKLOG] || seen[O_SELF_BIND])
+		    seen[O_DRY_RUN] || seen[O_BACKLOG] || seen[O_SELF_BIND] || seen[O_RESTRICT_NET])
 			return fail(err, errsize, "run options given with --check, --list, --help or --version");
 		if (i < argc)
 			return fail(err, errsize, "unexpected argument '%s'",
@@ -231,7 +241,7 @@ int cli_parse(struct cli *c, int argc, char **argv, char *err, size_t errsize)
 	}
 	if (i >= argc || strcmp(argv[i], "--") == 0)
 		return fail(err, errsize, "missing SPEC");
-	int rc = parse_specs(c, argv[i++], err, errsize);
+	rc = parse_specs(c, argv[i++], err, errsize);
 	if (rc)
 		return rc;
 	if (i < argc && argv[i][0] == '-' && strcmp(argv[i], "--") != 0)
@@ -250,5 +260,10 @@ int cli_parse(struct cli *c, int argc, char **argv, char *err, size_t errsize)
 		return fail(err, errsize, "--inetd takes exactly one SPEC");
 	if (c->self_bind && (seen[O_INETD] || seen[O_BACKLOG] || seen[O_REUSEPORT]))
 		return fail(err, errsize, "--self-bind binds nothing: no --inetd, --backlog or --reuseport");
+	/* Landlock and seccomp filters need no_new_privs from an unprivileged process. */
+	if (seen[O_RESTRICT_NET] && c->allow_new_privs)
+		return fail(err, errsize, "--restrict-net needs no_new_privs: not with --allow-new-privs");
+	if (c->self_bind && c->restrict_net.level == RESTRICT_HANDED)
+		return fail(err, errsize, "--restrict-net=handed hands over sockets: not with --self-bind");
 	return 0;
 }

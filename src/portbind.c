@@ -37,6 +37,12 @@ static void usage(FILE *out)
 	      "  --backlog N        listen backlog of TCP sockets (default 4096)\n"
 	      "  --reuseport        set SO_REUSEPORT\n"
 	      "  --allow-new-privs  leave no_new_privs off\n"
+	      "  --restrict-net=MODE  after the drop, confine COMMAND's network (Landlock,\n"
+	      "                     seccomp): handed (no new IPv4/IPv6/packet socket, no\n"
+	      "                     TCP bind or connect), connect=PORT[,PORT|LO-HI...] (no\n"
+	      "                     TCP bind; TCP connect to these ports only) or bind (no\n"
+	      "                     TCP bind); UDP stays open under connect= and bind; the\n"
+	      "                     table's restrict_net may impose a stricter mode\n"
 	      "  --self-bind        bind nothing: COMMAND binds the SPECs itself, which\n"
 	      "                     portbind-guard must enforce (see portbind-guard(8))\n"
 	      "  --dry-run          decide and explain; bind and run nothing\n"
@@ -46,9 +52,9 @@ static void usage(FILE *out)
 	      "  -v, --verbose      explain the decision on stderr\n"
 	      "  -h, --help         this text;  --version  the version\n"
 	      "Exit: 64 usage, 67 unknown user/group, 69 bind failed or (--self-bind) no\n"
-	      "current portbind-guard, 71 system or privilege\n"
-	      "failure, 75 table changed meanwhile, 77 denied, 78 bad table, 126/127 command\n"
-	      "not executable/not found.\n"
+	      "current portbind-guard, 71 system or privilege failure or a kernel\n"
+	      "without the Landlock ABI --restrict-net needs, 75 table changed meanwhile,\n"
+	      "77 denied, 78 bad table, 126/127 command not executable/not found.\n"
 	      "Table: " SYSCONFDIR "/portbind.conf and " SYSCONFDIR "/portbind.d/*.conf;\n"
 	      "see portbind(1) and portbind.conf(5).\n",
 	      out);
@@ -198,6 +204,7 @@ int main(int argc, char **argv)
 	priv_drop(&target, !c.allow_new_privs);
 	if (caller.uid == 0)
 		priv_leave_caller(&target);
+	confine_net(&c, g);
 	if (c.verbose)
 		report_decision(stderr, &c, &t, g, &caller, &target, &prog, path, kern);
 	cmd_fd = fds_place(socks, nsocks, c.inetd, pinned ? cmd_fd : -1);

@@ -14,6 +14,8 @@
  *   exec.c      finding the command as the caller, executing it
  *   report.c    --list, --dry-run, -v and the syslog lines
  *   log.c       error exits, syslog lines and records, escaping
+ *   restrict.c  --restrict-net and restrict_net: modes, parsing, merging (pure)
+ *   confine.c   applying it after the drop: Landlock and seccomp
  */
 #ifndef PORTBIND_H
 #define PORTBIND_H
@@ -61,6 +63,24 @@ struct spec {
 	char name[MAX_FDNAME + 1]; /* empty: not given */
 };
 
+struct range {
+	uint32_t lo, hi;
+};
+
+struct ranges {
+	struct range *v;
+	size_t n;
+};
+
+/* --restrict-net and restrict_net, weakest first: the order is the law
+ * by which the strictest of the caller's and the table's wins. */
+enum restrict_level { RESTRICT_NONE, RESTRICT_BIND, RESTRICT_CONNECT, RESTRICT_HANDED };
+
+struct restrict_net {
+	enum restrict_level level;
+	struct ranges ports; /* RESTRICT_CONNECT: the TCP ports it may connect to */
+};
+
 enum mode { MODE_RUN, MODE_CHECK, MODE_LIST, MODE_HELP, MODE_VERSION };
 
 struct cli {
@@ -73,18 +93,11 @@ struct cli {
 	size_t nspecs;
 	char *user, *group; /* NULL: not given */
 	char **command;     /* argv of COMMAND */
+	struct restrict_net restrict_net; /* --restrict-net */
 };
 
-struct range {
-	uint32_t lo, hi;
-};
-
-struct ranges {
-	struct range *v;
-	size_t n;
-};
-
-enum key { K_PORT, K_PROTOCOL, K_USER, K_GROUP, K_UID, K_GID, K_ADDRESS, K_PROGRAM, K_COUNT };
+enum key { K_PORT, K_PROTOCOL, K_USER, K_GROUP, K_UID, K_GID, K_ADDRESS, K_PROGRAM, K_RESTRICT_NET,
+	   K_COUNT };
 
 struct section {
 	char label[MAX_LABEL + 1];
@@ -102,6 +115,7 @@ struct section {
 	char *program;
 	dev_t prog_dev;
 	ino_t prog_ino;
+	struct restrict_net restrict_net; /* the least every grant of it imposes */
 };
 
 /* A table file or directory as it was when read: any change to it (an
@@ -261,6 +275,18 @@ void report_decision(FILE *out, const struct cli *c, const struct table *t,
 void program_identify(int fd, struct program *p);
 void report_log(int prio, const char *what, const struct cli *c, const struct grant *g,
 		const struct ident *caller, const struct ident *target, const struct program *prog);
+
+/* restrict.c */
+int restrict_parse(const char *s, size_t len, struct restrict_net *out);
+void restrict_key(struct table *t, struct section *sec, const char *value);
+bool restrict_effective(const struct cli *c, const struct grant *g, struct restrict_net *out);
+void restrict_put(FILE *out, const char *prefix, const struct restrict_net *r);
+void restrict_free(struct restrict_net *r);
+
+/* confine.c */
+int confine_abi(void);
+int confine_needs(enum restrict_level level);
+void confine_net(const struct cli *c, const struct grant *g);
 
 /* log.c */
 extern const char *log_ident; /* program name in messages and syslog */

@@ -63,6 +63,7 @@ static void put_section(FILE *out, const struct section *s, bool who, enum kerne
 	fprintf(out, "%s program=%s", s->naddrs ? "" : "any", s->program ? s->program : "any");
 	if (who)
 		put_who(out, s);
+	restrict_put(out, " restrict_net=", &s->restrict_net);
 	fprintf(out, " kernel=%s (%s:%u)\n", k == KERNEL_ENFORCED ? "yes" : "no", s->file, s->line);
 }
 
@@ -167,6 +168,25 @@ static void put_sections(FILE *out, const struct table *t, const struct spec *sp
 			(unsigned)target->uid);
 }
 
+/* "restrict-net: MODE", the strictest of the caller's and the granting
+ * sections', and whether this kernel can apply it; nothing if none. */
+static void put_restrict(FILE *out, const struct cli *c, const struct grant *g)
+{
+	struct restrict_net r;
+	int abi, need;
+
+	if (!restrict_effective(c, g, &r))
+		die(EXIT_SYSTEM, "out of memory");
+	if (r.level == RESTRICT_NONE)
+		return;
+	abi = confine_abi();
+	need = confine_needs(r.level);
+	restrict_put(out, "restrict-net: ", &r);
+	fprintf(out, " (needs Landlock ABI %d, this kernel has %d%s)\n", need, abi,
+		abi < need ? ": a launch would exit 71" : "");
+	restrict_free(&r);
+}
+
 void report_decision(FILE *out, const struct cli *c, const struct table *t,
 		     const struct grant *g, const struct ident *caller, const struct ident *target,
 		     const struct program *prog, const char *path, enum kernel k)
@@ -182,6 +202,7 @@ void report_decision(FILE *out, const struct cli *c, const struct table *t,
 	}
 	fprintf(out, "kernel: %s%s\n", kernel_str(k),
 		c->self_bind && k != KERNEL_ENFORCED ? "; --self-bind needs it enforced" : "");
+	put_restrict(out, c, g);
 	fprintf(out, "command %s as %s gid %u", clean(path, p, sizeof(p)),
 		ident_str(target, who, sizeof(who)), (unsigned)target->gid);
 	put_groups(out, target);
@@ -269,6 +290,7 @@ void report_log(int prio, const char *what, const struct cli *c, const struct gr
 	char *text = NULL, s[96];
 	size_t len = 0;
 	FILE *f = open_memstream(&text, &len);
+	struct restrict_net rn;
 	bool bad;
 
 	if (!f)
@@ -281,6 +303,10 @@ void report_log(int prio, const char *what, const struct cli *c, const struct gr
 			: g[i].why == GRANT_FREE  ? "free"
 			: g[i].why == DENY_OWNED  ? "DENIED:owned"
 						  : "DENIED:privileged");
+	if (!restrict_effective(c, g, &rn))
+		die(EXIT_SYSTEM, "out of memory");
+	restrict_put(f, " restrict_net=", &rn);
+	restrict_free(&rn);
 	fputs(" program=", f);
 	log_escaped(f, prog->path, strlen(prog->path));
 	fprintf(f, " dev=%u:%u ino=%llu", major(prog->dev), minor(prog->dev),

@@ -16,7 +16,7 @@
 #include "portbind.h"
 
 static const char *const keys[K_COUNT] = {
-	"port", "protocol", "user", "group", "uid", "gid", "address", "program",
+	"port", "protocol", "user", "group", "uid", "gid", "address", "program", "restrict_net",
 };
 
 _Static_assert(MAX_TABLE_LINE + 2 <= INI_MAX_LINE, "inih must see whole lines");
@@ -288,6 +288,7 @@ static bool add_token(struct table *t, struct section *sec, enum key k, const ch
 		}
 		sec->program = strndup(s, len);
 		return sec->program != NULL;
+	case K_RESTRICT_NET: /* read whole by restrict_key() */
 	case K_COUNT:
 		break;
 	}
@@ -368,6 +369,10 @@ static int on_key(void *user, const char *section, const char *name, const char 
 	}
 	sec->keys |= 1u << k;
 	sec->key_line[k] = t->line;
+	if (k == K_RESTRICT_NET) {
+		restrict_key(t, sec, value);
+		return 1;
+	}
 	/* Tokens between blanks and commas; "address = ," has none and must
 	 * not become "no address restriction". */
 	unsigned tokens = 0;
@@ -461,6 +466,7 @@ void table_free(struct table *t)
 		free_names(s->groups, s->ngroups);
 		free(s->addrs);
 		free(s->program);
+		restrict_free(&s->restrict_net);
 	}
 	free(t->s);
 	strmap_free(&t->labels);

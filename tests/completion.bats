@@ -80,11 +80,28 @@ expect_candidate() {
 @test "every option is offered at the start; modes only as the first word; options only once" {
 	complete_line portbind -
 	expect_reply -v --verbose --allow-new-privs --backlog --config --dry-run --inetd \
-		--reuseport --self-bind --check --list -h --help --version
+		--reuseport --self-bind --restrict-net --check --list -h --help --version
 	complete_line portbind --inetd --
-	expect_reply --verbose --allow-new-privs --backlog --config --dry-run --reuseport --self-bind
+	expect_reply --verbose --allow-new-privs --backlog --config --dry-run --reuseport --self-bind \
+		--restrict-net
 	complete_line portbind -v --backlog 7 --
-	expect_reply --allow-new-privs --config --dry-run --inetd --reuseport --self-bind
+	expect_reply --allow-new-privs --config --dry-run --inetd --reuseport --self-bind --restrict-net
+	complete_line portbind --restrict-net=connect=80,443 --
+	expect_reply --verbose --allow-new-privs --backlog --config --dry-run --inetd --reuseport \
+		--self-bind
+}
+
+@test "--restrict-net completes its modes, in both spellings; its value is not a SPEC" {
+	complete_line portbind --restrict-net ''
+	expect_reply handed bind connect=
+	complete_line portbind --restrict-net=h
+	expect_reply handed
+	complete_line portbind --inetd --restrict-net c
+	expect_reply connect=
+	complete_line portbind --restrict-net bind 80 roo
+	expect_reply root
+	complete_line portbind --restrict-net=connect=53 80 roo
+	expect_reply root
 }
 
 @test "--check completes files, in both spellings; --config too" {

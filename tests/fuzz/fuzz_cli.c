@@ -39,6 +39,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		}
 	}
 	free(c.user);
+	restrict_free(&c.restrict_net);
 	free(copy);
 	return 0;
 }

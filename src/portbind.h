@@ -205,6 +205,10 @@ void table_parse(struct table *t, const char *file, const char *buf, size_t len)
 void table_error(struct table *t, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void table_free(struct table *t);
 bool table_keep(struct table *t, char *path);
+
+/* keys.c */
+extern const char *const key_names[K_COUNT]; /* the key names, by enum key */
+bool add_token(struct table *t, struct section *sec, enum key k, const char *s, size_t len);
 bool ranges_has(const struct ranges *r, uint32_t v);
 bool ranges_add(struct ranges *r, struct range x);
 

@@ -334,3 +334,24 @@ expect_contrib_recipe() {
 	expect_status 1
 	expect_line "serve.py: start me as: portbind SPEC -- python3 serve.py DIR"
 }
+
+@test "every daemon line of portbind(1) EXAMPLES is a line of the README, where the tests run it" {
+	local lines readme l n=0 missing=()
+	# One line per command: "\" continuations joined, blanks squeezed.
+	lines=$(mandoc -Tascii "$BATS_TEST_DIRNAME/../man/portbind.1" | col -b |
+		sed -n '/Common Debian daemons/,/BIND 9.s named binds its ports itself/p' |
+		awk 'cont { line = line " " $0; if ($0 !~ /\\$/) { print line; cont = 0 }; next }
+			/^[ \t]*# / { sub(/^[ \t]*# /, ""); line = $0; if ($0 ~ /\\$/) cont = 1; else print line }' |
+		sed 's/\\ / /g' | tr -s ' \t' ' ')
+	readme=$(sed -n 's/^    //p' "$BATS_TEST_DIRNAME/../README.md" |
+		awk 'cont { line = line " " $0; if ($0 !~ /\\$/) { print line; cont = 0 }; next }
+			{ line = $0; if ($0 ~ /\\$/) cont = 1; else print line }' |
+		sed 's/\\ / /g' | tr -s ' \t' ' ' | sed 's/^ //')
+	while IFS= read -r l; do
+		[ -n "$l" ] || continue
+		n=$((n + 1))
+		grep -qxF -- "$l" <<<"$readme" || missing+=("$l")
+	done <<<"$lines"
+	[ "$n" -ge 9 ] || fail "only $n command lines found in EXAMPLES: $lines"
+	[ ${#missing[@]} -eq 0 ] || fail "in portbind(1) EXAMPLES but not in the README:" "${missing[@]}"
+}

@@ -88,7 +88,11 @@ enum kernel kernel_enforces(struct table *t)
 		die(EXIT_SYSTEM, "/proc/self/exe: %s", strerror(errno));
 	mine.pb_dev = kdev(st.st_dev);
 	mine.pb_ino = st.st_ino;
-	same = compile(t, &c, &mine) && c.digest == loaded.digest;
+	if (!compile(t, &c, &mine)) {
+		compiled_free(&c);
+		return KERNEL_UNFIT;
+	}
+	same = c.digest == loaded.digest;
 	compiled_free(&c);
 	return same ? KERNEL_ENFORCED : KERNEL_STALE;
 }
@@ -101,6 +105,9 @@ const char *kernel_str(enum kernel k)
 	case KERNEL_STALE:
 		return "not enforced: portbind-guard enforces another version of the table "
 		       "(run portbind-guard reload)";
+	case KERNEL_UNFIT:
+		return "not enforced: portbind-guard cannot load this table (see the errors above, "
+		       "or portbind-guard load)";
 	case KERNEL_ELSEWHERE:
 		return "not enforced: portbind-guard enforces another network namespace";
 	case KERNEL_NONE:

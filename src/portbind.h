@@ -266,7 +266,7 @@ int cmd_open(const char *cmd, char **path);
 _Noreturn void cmd_exec(int fd, const char *path, bool pinned, char **argv, char **envp);
 
 /* kernel.c: what portbind-guard enforces here */
-enum kernel { KERNEL_NONE, KERNEL_ELSEWHERE, KERNEL_STALE, KERNEL_ENFORCED };
+enum kernel { KERNEL_NONE, KERNEL_ELSEWHERE, KERNEL_STALE, KERNEL_UNFIT, KERNEL_ENFORCED };
 enum kernel kernel_enforces(struct table *t);
 const char *kernel_str(enum kernel k);
 

@@ -352,4 +352,18 @@ C
 	echo '# a comment' >>"$ETC/portbind.conf"
 	run in_guard_ns "$PB" --list
 	expect_line "kernel=yes"
+	# a table the guard could not load at all (17 grants of one port) is
+	# said to be that, not a stale one, and --self-bind starts nothing
+	local i
+	for ((i = 1; i <= 17; i++)); do
+		printf '[g%d]\nport = 80\nprotocol = tcp\naddress = 127.0.0.1\nuser = pbt_alice\n' "$i"
+	done >>"$ETC/portbind.conf"
+	run in_guard_ns "$PB" --list
+	expect_status 0
+	expect_line "kernel: not enforced: portbind-guard cannot load this table"
+	expect_line "has more than 16 grants"
+	run in_guard_ns "$PB" --self-bind 127.0.0.1:80 pbt_alice -- "$PROBE"
+	expect_status 69
+	expect_line "portbind: --self-bind: the ownership table is not enforced: portbind-guard cannot load this table"
+	expect_no_line "uid="
 }

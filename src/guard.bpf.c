@@ -67,30 +67,43 @@ struct sock {
 
 char LICENSE[] SEC("license") = "GPL";
 
-/* The policy: one slot holding the whole current policy map. A reload
- * builds a complete new map and swaps this slot, so one bind() sees the old
- * policy or the new one, never a mix, and never none. */
-struct policy {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, 1);
-	__uint(key_size, sizeof(struct guard_key));
-	__uint(value_size, sizeof(union guard_value));
+/* The policy (guard.h): the ports array in force, in the outer map's one
+ * slot, which a reload swaps, so one bind() sees the old ports or the new,
+ * never a mix and never none; and the hash of what they point to, which
+ * holds the generation in force and the one before. */
+struct ports {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, GUARD_SLOTS);
+	__uint(key_size, sizeof(__u32));
+	__uint(value_size, sizeof(struct guard_slot));
 };
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY_OF_MAPS);
 	__uint(max_entries, 1);
 	__type(key, __u32);
-	__array(values, struct policy);
+	__array(values, struct ports);
 } outer SEC(".maps");
 
-/* Grants and refusals per (proto - 1) * 65536 + port, kept across
- * reloads: an array, which the verifier turns into an index, not a call. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, GUARD_POLICY_MAX);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, struct guard_key);
+	__type(value, union guard_value);
+} policy SEC(".maps");
+
+/* Grants and refusals per (proto - 1) * 65536 + port of the policies a
+ * reload replaced: written by portbind-guard alone, kept across reloads. */
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
 	__uint(max_entries, GUARD_SLOTS);
 	__type(key, __u32);
 	__type(value, struct guard_count);
 } counts SEC(".maps");
+
+/* The network namespace enforced, set before load: a reload is refused
+ * from any other, so it is the guard's for its whole life. */
+const volatile __u64 guard_netns = 0;
 
 /* The last GUARD_RECENT refusals, newest overwriting oldest. */
 struct {
@@ -118,14 +131,11 @@ struct bind {
 	__u8 addr[16];
 };
 
-static int answer(enum verdict v, const struct bind *b, __u32 uid)
+/* c: the judged port's counters in its slot. */
+static int answer(enum verdict v, const struct bind *b, __u32 uid, struct guard_count *c)
 {
-	__u32 key = (b->proto - 1) * 65536 + b->port;
-	struct guard_count *c;
-
 	if (v == NOT_JUDGED)
 		return 1;
-	c = bpf_map_lookup_elem(&counts, &key);
 	if (v == GRANT) {
 		if (c)
 			__sync_fetch_and_add(&c->grants, 1);
@@ -219,19 +229,26 @@ static int names(const struct guard_rule *r, const struct who *w)
 	return walk.found;
 }
 
-static enum verdict decide(struct bpf_sock_addr *ctx, const struct bind *b, __u32 *uid)
+static enum verdict decide(struct bpf_sock_addr *ctx, const struct bind *b, __u32 *uid,
+			   struct guard_count **count)
 {
-	__u32 zero = 0;
-	void *policy = bpf_map_lookup_elem(&outer, &zero);
-	struct guard_key key = { .kind = GK_PORT, .proto = (__u8)b->proto, .port = (__u16)b->port };
-	const struct guard_port *port;
+	__u32 zero = 0, at = (b->proto - 1) * 65536 + b->port;
+	void *ports;
+	struct guard_slot *slot;
+	const struct guard_list *list;
 
+	if (bpf_get_netns_cookie(ctx) != guard_netns)
+		return NOT_JUDGED;
 	/* No policy yet (load fills it before attaching), or a port that is
-	 * not owned; the port's entry carries the policy's namespace. */
-	if (!policy || !(port = bpf_map_lookup_elem(policy, &key)))
+	 * not owned. */
+	ports = bpf_map_lookup_elem(&outer, &zero);
+	if (!ports || !(slot = bpf_map_lookup_elem(ports, &at)) || !slot->list)
 		return NOT_JUDGED;
-	if (bpf_get_netns_cookie(ctx) != port->netns)
-		return NOT_JUDGED;
+	*count = &slot->count;
+	struct guard_key key = { .kind = GK_LIST, .gen = slot->gen, .idx = slot->list };
+	list = bpf_map_lookup_elem(&policy, &key);
+	if (!list)
+		return REFUSE; /* owned, and its rules are gone: never grant */
 
 	/* Identity: the real uid, real gid and supplementary groups, in the
 	 * initial user namespace: who started the process. For portbind, a
@@ -272,13 +289,13 @@ static enum verdict decide(struct bpf_sock_addr *ctx, const struct bind *b, __u3
 	 * here as everywhere (root can detach the guard). Nobody else has
 	 * this executable with euid 0: a copy is another inode and loses the
 	 * setuid bit, and a setuid program cannot be ptraced by its caller. */
-	int portbind = port->pb_ino && ino == port->pb_ino && dev == port->pb_dev && euid == 0;
+	int portbind = list->pb_ino && ino == list->pb_ino && dev == list->pb_dev && euid == 0;
 	if (portbind && w.uid == 0)
 		return GRANT;
 
-	for (__u32 i = 0; i < GUARD_PORT_RULES && i < port->nrules; i++) {
-		struct guard_key rk = { .kind = GK_RULE, .idx = port->rules[i] };
-		const struct guard_rule *r = bpf_map_lookup_elem(policy, &rk);
+	for (__u32 i = 0; i < GUARD_PORT_RULES && i < list->p.nrules; i++) {
+		struct guard_key rk = { .kind = GK_RULE, .gen = key.gen, .idx = list->p.rules[i] };
+		const struct guard_rule *r = bpf_map_lookup_elem(&policy, &rk);
 		if (!r || !addr_ok(r, b))
 			continue;
 		if ((r->flags & GR_PINNED) && !portbind && (r->dev != dev || r->ino != ino))
@@ -291,6 +308,7 @@ static enum verdict decide(struct bpf_sock_addr *ctx, const struct bind *b, __u3
 
 static int judge(struct bpf_sock_addr *ctx, struct bind *b)
 {
+	struct guard_count *count = NULL;
 	__u32 uid = 0;
 
 	b->port = bpf_ntohs((__u16)ctx->user_port);
@@ -302,7 +320,9 @@ static int judge(struct bpf_sock_addr *ctx, struct bind *b)
 		b->proto = PROTO_UDP;
 	else
 		return 1;
-	return answer(decide(ctx, b, &uid), b, uid);
+	enum verdict v = decide(ctx, b, &uid, &count);
+
+	return answer(v, b, uid, count);
 }
 
 SEC("cgroup/bind4")

@@ -31,7 +31,7 @@
 #define BINDIR "/usr/local/bin"
 #endif
 
-const char *const pins[6] = { "bind4", "bind6", "outer", "counts", "recent", "state" };
+const char *const pins[7] = { "bind4", "bind6", "outer", "policy", "counts", "recent", "state" };
 
 static _Noreturn void usage(void)
 {
@@ -95,50 +95,84 @@ static void read_table(struct table *t, const struct opts *o, FILE *errout)
 		   o->config ? NULL : SYSCONFDIR "/portbind.d", true);
 }
 
-/* A complete new policy map: conf, rules, ports. Returns its fd. */
-static int build_policy(const struct compiled *c, struct guard_conf conf)
+static void put(int policy, __u32 kind, __u32 gen, __u32 idx, const union guard_value *v)
+{
+	struct guard_key k = { kind, gen, idx };
+
+	if (bpf_map_update_elem(policy, &k, v, BPF_ANY) != 0)
+		die(EXIT_SYSTEM, "policy map: %s", strerror(errno));
+}
+
+/* Generation gen of the policy, complete: its conf, rules and port lists
+ * in the policy hash, then a new ports array pointing to them, whose fd is
+ * returned for the outer map's slot. Ports with the same rules as the port
+ * before them share its list. */
+static int build_policy(const struct compiled *c, struct guard_conf conf, int policy, __u32 gen)
 {
 	union guard_value v;
-	struct guard_key k;
-	int fd;
+	struct guard_slot slot = { .gen = gen };
+	__u32 lists = 0, zero = 0;
+	const struct guard_port *prev = NULL;
+	int ports;
 
 	conf.digest = c->digest;
 	conf.nports = c->nports;
 	conf.nrules = c->nrules;
-	fd = bpf_map_create(BPF_MAP_TYPE_HASH, "pb_policy", sizeof(k), sizeof(v),
-			    1 + c->nrules + c->nports, NULL);
-	if (fd < 0)
-		die(EXIT_KERNEL, "cannot create the policy map: %s", strerror(errno));
-	memset(&k, 0, sizeof(k));
+	ports = bpf_map_create(BPF_MAP_TYPE_ARRAY, "pb_ports", 4, sizeof(slot), GUARD_SLOTS, NULL);
+	if (ports < 0)
+		die(EXIT_KERNEL, "cannot create the ports map: %s", strerror(errno));
 	memset(&v, 0, sizeof(v));
-	k.kind = GK_CONF;
 	v.conf = conf;
-	if (bpf_map_update_elem(fd, &k, &v, BPF_NOEXIST) != 0)
-		die(EXIT_SYSTEM, "policy map: %s", strerror(errno));
-	k.kind = GK_RULE;
+	put(policy, GK_CONF, gen, 0, &v);
 	for (__u32 i = 0; i < c->nrules; i++) {
-		k.idx = i;
 		memset(&v, 0, sizeof(v));
 		v.rule = c->rules[i];
-		if (bpf_map_update_elem(fd, &k, &v, BPF_NOEXIST) != 0)
-			die(EXIT_SYSTEM, "policy map: %s", strerror(errno));
+		put(policy, GK_RULE, gen, i, &v);
 	}
-	k.kind = GK_PORT;
-	k.idx = 0;
-	for (size_t i = 0; i < GUARD_SLOTS; i++) {
+	if (bpf_map_update_elem(ports, &zero, &slot, BPF_ANY) != 0)
+		die(EXIT_SYSTEM, "ports map: %s", strerror(errno));
+	for (__u32 i = 1; i < GUARD_SLOTS; i++) {
 		if (!c->ports[i].nrules)
 			continue;
-		k.proto = (__u8)(i / 65536 + 1);
-		k.port = (__u16)(i % 65536);
-		memset(&v, 0, sizeof(v));
-		v.port = c->ports[i];
-		v.port.netns = conf.netns;
-		v.port.pb_dev = conf.pb_dev;
-		v.port.pb_ino = conf.pb_ino;
-		if (bpf_map_update_elem(fd, &k, &v, BPF_NOEXIST) != 0)
-			die(EXIT_SYSTEM, "policy map: %s", strerror(errno));
+		if (!prev || memcmp(prev, &c->ports[i], sizeof(*prev)) != 0) {
+			memset(&v, 0, sizeof(v));
+			v.list.pb_dev = conf.pb_dev;
+			v.list.pb_ino = conf.pb_ino;
+			v.list.p = c->ports[i];
+			put(policy, GK_LIST, gen, ++lists, &v);
+		}
+		prev = &c->ports[i];
+		slot.list = lists;
+		if (bpf_map_update_elem(ports, &i, &slot, BPF_ANY) != 0)
+			die(EXIT_SYSTEM, "ports map: %s", strerror(errno));
 	}
-	return fd;
+	return ports;
+}
+
+/* Remove every generation from the policy hash but keep: what a reload
+ * that failed left, and the one before the generation in force. */
+static void drop_generations(int policy, __u32 keep)
+{
+	struct guard_key k, *prev = NULL, *gone = NULL;
+	size_t n = 0, cap = 0;
+
+	while (bpf_map_get_next_key(policy, prev, &k) == 0) {
+		if (k.gen != keep) {
+			if (n == cap) {
+				struct guard_key *more = realloc(gone, (cap = cap ? 2 * cap : 1024) *
+									 sizeof(*gone));
+				if (!more)
+					die(EXIT_SYSTEM, "out of memory");
+				gone = more;
+			}
+			gone[n++] = k;
+		}
+		prev = &k;
+	}
+	for (size_t i = 0; i < n; i++)
+		if (bpf_map_delete_elem(policy, &gone[i]) != 0 && errno != ENOENT)
+			die(EXIT_SYSTEM, "policy map: %s", strerror(errno));
+	free(gone);
 }
 
 /* ---- the pinned guard ---- */
@@ -242,11 +276,13 @@ static int cmd_load(const struct opts *o, struct table *t)
 	if (!compile(t, &c, &conf))
 		die(EXIT_TABLE, "ownership table rejected: %u error(s)", t->errors);
 
-	skel = guard_bpf__open_and_load();
-	if (!skel)
+	skel = guard_bpf__open();
+	if (skel)
+		skel->rodata->guard_netns = conf.netns;
+	if (!skel || guard_bpf__load(skel) != 0)
 		die(EXIT_KERNEL, "the kernel refused the BPF programs (%s): BTF, bpf_set_retval "
 				 "(5.18), lockdown or the verifier", strerror(errno));
-	pol = build_policy(&c, conf);
+	pol = build_policy(&c, conf, bpf_map__fd(skel->maps.policy), 1);
 	if (bpf_map_update_elem(bpf_map__fd(skel->maps.outer), &zero, &pol, BPF_ANY) != 0)
 		die(EXIT_SYSTEM, "policy slot: %s", strerror(errno));
 	snprintf(st->cgroup, sizeof(st->cgroup), "%s", cgroup);
@@ -269,6 +305,7 @@ static int cmd_load(const struct opts *o, struct table *t)
 	}
 	if (bpf_obj_pin(sfd, pin_path(o, "state")) != 0 ||
 	    bpf_map__pin(skel->maps.outer, pin_path(o, "outer")) != 0 ||
+	    bpf_map__pin(skel->maps.policy, pin_path(o, "policy")) != 0 ||
 	    bpf_map__pin(skel->maps.counts, pin_path(o, "counts")) != 0 ||
 	    bpf_map__pin(skel->maps.recent, pin_path(o, "recent")) != 0)
 		undo_load(o, st, EXIT_KERNEL, "cannot pin in", o->pin_dir);
@@ -285,31 +322,76 @@ static int cmd_load(const struct opts *o, struct table *t)
 	return 0;
 }
 
-/* The new policy is complete before the one slot both programs read is
- * swapped: each bind() sees the old table or the new, never a mix. */
+/* The counts of a ports array a reload has replaced, added to the
+ * "counts" map that keeps them. A bind that read the old array just before
+ * the swap may still count in it: wait for those (they take microseconds)
+ * first. A failure here loses counts, never the new policy. */
+static void archive_counts(const struct opts *o, int old)
+{
+	const struct timespec settle = { 0, 50000000L }; /* 50 ms */
+	struct guard_slot slot;
+	struct guard_count sum;
+	int counts = open_pin(o, "counts");
+
+	nanosleep(&settle, NULL);
+	for (__u32 i = 1; i < GUARD_SLOTS; i++) {
+		if (bpf_map_lookup_elem(old, &i, &slot) != 0 || !slot.list ||
+		    (!slot.count.grants && !slot.count.refusals) ||
+		    bpf_map_lookup_elem(counts, &i, &sum) != 0)
+			continue;
+		sum.grants += slot.count.grants;
+		sum.refusals += slot.count.refusals;
+		if (bpf_map_update_elem(counts, &i, &sum, BPF_ANY) != 0)
+			fprintf(stderr, "portbind-guard: counts of port %u/%s: %s\n", i % 65536,
+				proto_str((int)(i / 65536 + 1)), strerror(errno));
+	}
+	close(counts);
+}
+
+/* The ports array in force (its fd) and its generation. */
+int current_ports(int outer, __u32 *gen)
+{
+	struct guard_slot head;
+	__u32 zero = 0, id;
+	int fd;
+
+	if (bpf_map_lookup_elem(outer, &zero, &id) != 0 || (fd = bpf_map_get_fd_by_id(id)) < 0 ||
+	    bpf_map_lookup_elem(fd, &zero, &head) != 0)
+		die(EXIT_SYSTEM, "cannot read the enforced policy: %s", strerror(errno));
+	*gen = head.gen;
+	return fd;
+}
+
+/* The new generation is complete in the policy hash, beside the one in
+ * force, before the one slot both programs read is swapped to its ports
+ * array: each bind() sees the old table or the new, never a mix. */
 static int cmd_reload(const struct opts *o, struct table *t)
 {
 	struct guard_state st;
 	struct guard_conf conf = { .netns = this_netns() };
 	struct compiled c;
 	__u8 reserved[65536 / 8];
-	__u32 zero = 0;
-	int outer, pol;
+	__u32 zero = 0, gen;
+	int outer, policy, old, ports;
 
 	read_state(o, &st);
 	if (st.netns != conf.netns)
 		die(EXIT_USAGE, "reload from the network namespace the guard enforces");
 	outer = open_pin(o, "outer");
+	policy = open_pin(o, "policy");
 	portbind_inode(o, &conf, true);
 	if (!compile(t, &c, &conf))
 		die(EXIT_TABLE, "ownership table rejected: %u error(s); the loaded policy stays",
 		    t->errors);
-	pol = build_policy(&c, conf);
+	old = current_ports(outer, &gen);
+	drop_generations(policy, gen);
+	ports = build_policy(&c, conf, policy, gen + 1);
 	merged_reserved(&st, &c, reserved);
 	if (!write_reserved(reserved))
 		die(EXIT_SYSTEM, "%s: %s; the loaded policy stays", RESERVED, strerror(errno));
-	if (bpf_map_update_elem(outer, &zero, &pol, BPF_ANY) != 0)
+	if (bpf_map_update_elem(outer, &zero, &ports, BPF_ANY) != 0)
 		die(EXIT_SYSTEM, "policy slot: %s; the loaded policy stays", strerror(errno));
+	archive_counts(o, old);
 	printf("portbind-guard: reloaded: %u owned port(s), digest %016llx\n", c.nports,
 	       (unsigned long long)c.digest);
 	compiled_free(&c);

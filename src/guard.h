@@ -14,18 +14,21 @@
 #define GUARD_SLOTS ((__u64)2 * 65536) /* (proto - 1) * 65536 + port */
 #define GUARD_PIN_DIR "/sys/fs/bpf/portbind" /* the default pin directory */
 
-/* Key of the policy map: one of three kinds of entry.
- *   GK_CONF  (idx 0)          what this policy is and where it applies
- *   GK_PORT  (proto, port)    an owned port: the rules that may grant it;
- *                             no entry means the port is not owned
- *   GK_RULE  (idx)            one grant: who, from where, which program */
-enum { GK_CONF = 1, GK_PORT = 2, GK_RULE = 3 };
+/* The policy is in two maps. The ports array (one per policy, in the
+ * outer map's one slot, swapped whole on reload) has a guard_slot for each
+ * (protocol, port): index (proto - 1) * 65536 + port, a cache miss at
+ * most per bind. Slot 0 (TCP port 0, never owned) holds the policy's
+ * generation. The policy hash (one, pinned) holds what the slots point to,
+ * keyed by generation, so a reload adds a new generation beside the one in
+ * force, swaps the array, and removes the generation before:
+ *   GK_CONF  (idx 0)    what this policy is and where it applies
+ *   GK_LIST  (idx)      the rules that may grant a port (ports share lists)
+ *   GK_RULE  (idx)      one grant: who, from where, which program */
+enum { GK_CONF = 1, GK_LIST = 2, GK_RULE = 3 };
 struct guard_key {
-	__u8 kind;
-	__u8 proto; /* PROTO_TCP or PROTO_UDP, as in portbind.h */
-	__u16 port; /* host order */
-	__u32 idx;
+	__u32 kind, gen, idx;
 };
+#define GUARD_POLICY_MAX (1u << 20) /* entries of the policy hash, all generations */
 
 struct guard_range {
 	__u32 lo, hi;
@@ -55,12 +58,16 @@ struct guard_rule {
 	struct guard_addr addrs[GUARD_ADDRS];
 };
 
-/* netns, pb_dev, pb_ino: the policy's guard_conf again, so that a bind
- * costs one lookup fewer (set when the map is built; not in the digest). */
 struct guard_port {
-	__u64 netns, pb_dev, pb_ino;
 	__u32 nrules;
 	__u32 rules[GUARD_PORT_RULES]; /* GK_RULE indexes */
+};
+
+/* A GK_LIST entry: a port's rules, and portbind's inode (the policy's
+ * guard_conf again: one lookup fewer a bind). */
+struct guard_list {
+	__u64 pb_dev, pb_ino;
+	struct guard_port p;
 };
 
 /* netns: cookie of the namespace that is enforced; binds elsewhere are not
@@ -75,13 +82,20 @@ struct guard_conf {
 
 union guard_value {
 	struct guard_conf conf;
-	struct guard_port port;
+	struct guard_list list;
 	struct guard_rule rule;
 };
 
-/* Per (proto - 1) * 65536 + port, an array: kept across reloads. */
 struct guard_count {
 	__u64 grants, refusals;
+};
+
+/* One (protocol, port) of a policy: list 0, not owned. count: this
+ * policy's grants and refusals of it, in the slot the bind has read; a
+ * reload adds them to the pinned "counts" array, which keeps them. */
+struct guard_slot {
+	__u32 gen, list;
+	struct guard_count count;
 };
 
 /* One refused bind, in a circular array of GUARD_RECENT slots: the newest

@@ -50,31 +50,27 @@ static void print_refusals(const struct opts *o)
 	}
 }
 
-/* Grants and refusals of every port the enforced policy owns, in order. */
-static void print_counts(const struct opts *o, int pol)
+/* Grants and refusals of every port the enforced policy owns, in order:
+ * those of the policies reloads replaced ("counts") and this one's. */
+static void print_counts(const struct opts *o, int ports)
 {
-	static __u8 owned[GUARD_SLOTS / 8];
-	struct guard_key k, *prev = NULL;
+	struct guard_slot slot;
 	struct guard_count cnt;
 	int counts = open_pin(o, "counts");
 
-	memset(owned, 0, sizeof(owned));
-	while (bpf_map_get_next_key(pol, prev, &k) == 0) {
-		__u32 i = (__u32)(k.proto - 1) * 65536 + k.port;
-		if (k.kind == GK_PORT && i < GUARD_SLOTS)
-			owned[i / 8] |= (__u8)(1u << (i % 8));
-		prev = &k;
-	}
 	printf("port        grants  refusals\n");
-	for (__u32 i = 0; i < GUARD_SLOTS; i++) {
+	for (__u32 i = 1; i < GUARD_SLOTS; i++) {
 		char p[16];
-		if (!(owned[i / 8] & (1u << (i % 8))))
+		if (bpf_map_lookup_elem(ports, &i, &slot) != 0)
+			die(EXIT_SYSTEM, "ports map: %s", strerror(errno));
+		if (!slot.list)
 			continue;
 		if (bpf_map_lookup_elem(counts, &i, &cnt) != 0)
 			die(EXIT_SYSTEM, "counters map: %s", strerror(errno));
 		snprintf(p, sizeof(p), "%u/%s", i % 65536, proto_str((int)(i / 65536 + 1)));
-		printf("%-11s %7llu %9llu\n", p, (unsigned long long)cnt.grants,
-		       (unsigned long long)cnt.refusals);
+		printf("%-11s %7llu %9llu\n", p,
+		       (unsigned long long)(cnt.grants + slot.count.grants),
+		       (unsigned long long)(cnt.refusals + slot.count.refusals));
 	}
 	close(counts);
 }
@@ -85,9 +81,8 @@ int cmd_status(const struct opts *o, struct table *t)
 	union guard_value v;
 	struct guard_key k = { .kind = GK_CONF };
 	struct guard_conf disk = { 0 };
-	__u32 zero = 0, id;
 	struct compiled c;
-	int outer, pol, rc = 0;
+	int ports, policy, rc = 0;
 	bool attached = true;
 
 	read_state(o, &st);
@@ -105,9 +100,9 @@ int cmd_status(const struct opts *o, struct table *t)
 	printf("attached: %s to %s (bind4, bind6)\n", attached ? "yes" : "NO", st.cgroup);
 	printf("network namespace: net:[%llu] (cookie %llu)%s\n", (unsigned long long)st.netns_ino,
 	       (unsigned long long)st.netns, st.netns == this_netns() ? ", this one" : "");
-	outer = open_pin(o, "outer");
-	if (bpf_map_lookup_elem(outer, &zero, &id) != 0 || (pol = bpf_map_get_fd_by_id(id)) < 0 ||
-	    bpf_map_lookup_elem(pol, &k, &v) != 0)
+	ports = current_ports(open_pin(o, "outer"), &k.gen);
+	policy = open_pin(o, "policy");
+	if (bpf_map_lookup_elem(policy, &k, &v) != 0)
 		die(EXIT_SYSTEM, "cannot read the enforced policy: %s", strerror(errno));
 	printf("owned ports: %u\n", v.conf.nports);
 	portbind_inode(o, &disk, false);
@@ -126,7 +121,7 @@ int cmd_status(const struct opts *o, struct table *t)
 	}
 	if (compiled)
 		compiled_free(&c);
-	print_counts(o, pol);
+	print_counts(o, ports);
 	print_refusals(o);
 	return attached ? rc : EXIT_NOTLOADED;
 }

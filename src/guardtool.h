@@ -38,10 +38,11 @@ struct opts {
 };
 
 /* guard.c */
-extern const char *const pins[6]; /* bind4, bind6: the links; then the maps */
+extern const char *const pins[7]; /* bind4, bind6: the links; then the maps */
 char *pin_path(const struct opts *o, const char *name);
 int open_pin(const struct opts *o, const char *name);
 void read_state(const struct opts *o, struct guard_state *st);
+int current_ports(int outer, __u32 *gen);
 
 /* guardsys.c */
 char *cgroup2_root(void);

@@ -39,26 +39,39 @@ static bool lookup_close(int fd, const void *key, void *value)
 	return ok;
 }
 
-/* The conf entry of the policy in the guard's one slot; false with errno. */
+static int obj_get(const char *path)
+{
+	union bpf_attr a;
+
+	memset(&a, 0, sizeof(a));
+	a.pathname = (__u64)(unsigned long)path;
+	a.file_flags = BPF_F_RDONLY;
+	return bpf_fd(BPF_OBJ_GET, &a);
+}
+
+/* The conf entry of the policy in force: the generation in slot 0 of the
+ * ports array in the guard's one slot, then its GK_CONF in the policy
+ * hash; false with errno. */
 static bool loaded_conf(struct guard_conf *conf)
 {
-	static const char outer_pin[] = GUARD_PIN_DIR "/outer";
 	struct guard_key k = { .kind = GK_CONF };
+	struct guard_slot head;
 	union guard_value v;
 	union bpf_attr a;
 	__u32 zero = 0, id = 0;
 	int fd;
 
-	memset(&a, 0, sizeof(a));
-	a.pathname = (__u64)(unsigned long)outer_pin;
-	a.file_flags = BPF_F_RDONLY;
-	fd = bpf_fd(BPF_OBJ_GET, &a);
+	fd = obj_get(GUARD_PIN_DIR "/outer");
 	if (fd < 0 || !lookup_close(fd, &zero, &id))
 		return false;
 	memset(&a, 0, sizeof(a));
 	a.map_id = id;
 	a.open_flags = BPF_F_RDONLY;
 	fd = bpf_fd(BPF_MAP_GET_FD_BY_ID, &a);
+	if (fd < 0 || !lookup_close(fd, &zero, &head))
+		return false;
+	k.gen = head.gen;
+	fd = obj_get(GUARD_PIN_DIR "/policy");
 	if (fd < 0 || !lookup_close(fd, &k, &v))
 		return false;
 	*conf = v.conf;

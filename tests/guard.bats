@@ -228,27 +228,30 @@ setup_file() {
 	expect_bind EADDRINUSE pbt_alice tcp 0.0.0.0 80
 }
 
-@test "reload is atomic: binds during 20 reloads see the old or the new policy, never none" {
+@test "reload is atomic: binds during reloads back and forth see the old or the new policy, never none" {
 	# Root's --config files, in a directory chain that is root's alone.
 	local a=$ETC/pbt-guard-a.conf b=$ETC/pbt-guard-b.conf
 	printf '[web]\nport = 80\nuser = pbt_alice\n' >"$a"
 	printf '[web]\nport = 80\nuser = pbt_bob\n[other]\nport = 81\nuser = pbt_bob\n' >"$b"
 	chmod 0644 "$a" "$b"
 	guard load --config "$a"
-	yes "tcp 0.0.0.0 80" | head -n 20000 >"$BATS_TEST_TMPDIR/binds"
+	yes "tcp 0.0.0.0 80" | head -n 200000 >"$BATS_TEST_TMPDIR/binds"
 	out=$BATS_TEST_TMPDIR/out
 	in_cg pbt_alice "$BINDER" batch <"$BATS_TEST_TMPDIR/binds" >"$out" &
 	bg=$!
 	bgpids+=("$bg")
-	for i in $(seq 10); do
+	# Reloads back and forth for as long as the binds go on (at least 10
+	# pairs, at most 100), so that both policies are seen.
+	for ((i = 0; i < 100 && (i < 10 || $(kill -0 "$bg" 2>/dev/null && echo 1 || echo 0)); i++)); do
 		guard reload --config "$b" >/dev/null
 		guard reload --config "$a" >/dev/null
 	done
 	wait_pid "$bg" 60
 	sort "$out" | uniq -c >"$BATS_TEST_TMPDIR/seen"
 	! grep -q EACCES "$BATS_TEST_TMPDIR/seen" || fail "a bind saw no policy: $(cat "$BATS_TEST_TMPDIR/seen")"
-	grep -q ' ok$' "$BATS_TEST_TMPDIR/seen" || fail "alice never bound"
-	[ "$(grep -c . "$out")" = 20000 ] || fail "binds: $(cat "$BATS_TEST_TMPDIR/seen")"
+	grep -q ' ok$' "$BATS_TEST_TMPDIR/seen" || fail "alice never bound: $(cat "$BATS_TEST_TMPDIR/seen")"
+	grep -q ' EADDRINUSE$' "$BATS_TEST_TMPDIR/seen" || fail "bob's policy never seen: $(cat "$BATS_TEST_TMPDIR/seen")"
+	[ "$(grep -c . "$out")" = 200000 ] || fail "binds: $(cat "$BATS_TEST_TMPDIR/seen")"
 }
 
 @test "status: where, which namespace, the digest, owned ports, counters and the last refusals" {
@@ -273,6 +276,12 @@ setup_file() {
 	run guard status
 	expect_status 2
 	expect_line "the table on disk differs"
+	# a reload keeps the counts, and counts on from them
+	guard reload
+	expect_bind ok pbt_bob tcp 0.0.0.0 80
+	run guard status
+	expect_status 0
+	grep -Eq '^80/tcp +2 +1$' <<<"$output" || fail "counters after a reload: $output"
 	run guard unload
 	run guard status
 	expect_status 3

@@ -23,7 +23,7 @@ OBJS = $(SRCS:%.c=$(BUILDDIR)/%.o)
 
 # portbind-guard: root only, never setuid, so it may use libbpf; it shares
 # the table code with portbind, and portbind links nothing of it.
-GUARD_OBJS = $(BUILDDIR)/guard.o $(patsubst %,$(BUILDDIR)/%.o,guardsys guardstatus compile parse table keys strmap load stamp policy log restrict)
+GUARD_OBJS = $(BUILDDIR)/guard.o $(patsubst %,$(BUILDDIR)/%.o,guardpolicy guardsys guardstatus compile parse table keys strmap load stamp policy log restrict)
 GUARD_LIBS = -lbpf -linih
 BPF_CLANG ?= clang
 BPF_CFLAGS = -g -O2 -target bpf -mcpu=v3 -Wall -Werror -I/usr/include/$(shell $(CC) -print-multiarch)
@@ -43,7 +43,7 @@ FORCE:
 
 # The map layouts of the kernel guard, which portbind reads too.
 $(BUILDDIR)/compile.o $(BUILDDIR)/kernel.o: src/guard.h
-$(BUILDDIR)/guard.o $(BUILDDIR)/guardsys.o $(BUILDDIR)/guardstatus.o: src/guard.h src/guardtool.h
+$(BUILDDIR)/guard.o $(BUILDDIR)/guardpolicy.o $(BUILDDIR)/guardsys.o $(BUILDDIR)/guardstatus.o: src/guard.h src/guardtool.h
 
 $(BUILDDIR)/portbind: $(OBJS)
 	$(CC) $(CFLAGS) $(HARDEN_LDFLAGS) $(LDFLAGS) -o $@ $(OBJS) $(LIBS)

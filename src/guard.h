@@ -10,7 +10,6 @@
 #define GUARD_ADDRS 4       /* addresses per rule */
 #define GUARD_PORT_RULES 16 /* rules per (protocol, port) */
 #define GUARD_RECENT 64     /* refusals kept for status */
-#define GUARD_MAX_PORTS 131072 /* 65535 ports, tcp and udp */
 #define GUARD_SLOTS ((__u64)2 * 65536) /* (proto - 1) * 65536 + port */
 #define GUARD_PIN_DIR "/sys/fs/bpf/portbind" /* the default pin directory */
 

@@ -1,7 +1,8 @@
 /* guardtool.h: what the parts of portbind-guard share: guard.c (load,
- * reload, unload, main), guardsys.c (the cgroup2 root, the installed
- * portbind, ip_local_reserved_ports) and guardstatus.c (status). Root
- * only, never setuid: nothing of it is linked into portbind. */
+ * reload, unload, main), guardpolicy.c (the maps of a policy), guardsys.c
+ * (the cgroup2 root, the installed portbind, ip_local_reserved_ports) and
+ * guardstatus.c (status). Root only, never setuid: nothing of it is
+ * linked into portbind. */
 #ifndef PORTBIND_GUARDTOOL_H
 #define PORTBIND_GUARDTOOL_H
 
@@ -42,7 +43,12 @@ extern const char *const pins[7]; /* bind4, bind6: the links; then the maps */
 char *pin_path(const struct opts *o, const char *name);
 int open_pin(const struct opts *o, const char *name);
 void read_state(const struct opts *o, struct guard_state *st);
+
+/* guardpolicy.c */
+int build_policy(const struct compiled *c, struct guard_conf conf, int policy, __u32 gen);
+void drop_generations(int policy, __u32 keep);
 int current_ports(int outer, __u32 *gen);
+void archive_counts(const struct opts *o, int old);
 
 /* guardsys.c */
 char *cgroup2_root(void);

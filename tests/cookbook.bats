@@ -112,17 +112,6 @@ start_readme() {
 	bgpids+=("$bg")
 }
 
-# Run the client "$@" until it succeeds, for about 10 s at most while the
-# daemon $bg lives; its output is left in $output.
-eventually() {
-	local end=$((SECONDS + 11))
-	while ((SECONDS < end)); do
-		output=$("$@" 2>&1) && return 0
-		kill -0 "$bg" 2>/dev/null || break
-		sleep 0.1
-	done
-	fail "the client never succeeded: $*" "--- daemon output:" "$(cat "$out")"
-}
 
 # HTTP GET $1 with curl, never through a proxy, 5 s at most.
 get() {
@@ -138,24 +127,6 @@ expect_page() {
 	[ "$output" = "$2" ] || fail "IPv6: wrong page"
 }
 
-# Process $1 is the executable $3 running as user $2 (real, effective,
-# saved and filesystem uid and gid), with every capability set empty and
-# no_new_privs on.
-expect_unprivileged() {
-	local pid=$1 user=$2 exe uid gid c
-	exe=$(readlink -f "$3")
-	uid=$(id -u "$user")
-	gid=$(id -g "$user")
-	output=$(cat "/proc/$pid/status") || fail "process $pid is gone"
-	[ "$(readlink "/proc/$pid/exe")" = "$exe" ] || fail "process $pid is not $exe: $(readlink "/proc/$pid/exe")"
-	[ "$uid" -ne 0 ] || fail "$user is root"
-	expect_line "$(printf 'Uid:\t%s\t%s\t%s\t%s' "$uid" "$uid" "$uid" "$uid")"
-	expect_line "$(printf 'Gid:\t%s\t%s\t%s\t%s' "$gid" "$gid" "$gid" "$gid")"
-	for c in CapInh CapPrm CapEff CapBnd CapAmb; do
-		expect_line "$(printf '%s:\t0000000000000000' "$c")"
-	done
-	expect_line "$(printf 'NoNewPrivs:\t1')"
-}
 
 # PROTO $1 (tcp: listening, udp: bound) port $2 has a socket on local
 # address $3 (as ss prints it: 127.0.0.1:53, [::1]:53, *:80) held by

@@ -252,3 +252,34 @@ on_tty() {
 rep() {
 	head -c "$1" /dev/zero | tr '\0' "$2"
 }
+
+# Run the client "$@" until it succeeds, for about 10 s at most while the
+# daemon $bg lives; its output is left in $output (the daemon's in $out).
+eventually() {
+	local end=$((SECONDS + 11))
+	while ((SECONDS < end)); do
+		output=$("$@" 2>&1) && return 0
+		kill -0 "$bg" 2>/dev/null || break
+		sleep 0.1
+	done
+	fail "the client never succeeded: $*" "--- daemon output:" "$(cat "$out")"
+}
+
+# Process $1 is the executable $3 running as user $2 (real, effective,
+# saved and filesystem uid and gid), with every capability set empty and
+# no_new_privs on.
+expect_unprivileged() {
+	local pid=$1 user=$2 exe uid gid c
+	exe=$(readlink -f "$3")
+	uid=$(id -u "$user")
+	gid=$(id -g "$user")
+	output=$(cat "/proc/$pid/status") || fail "process $pid is gone"
+	[ "$(readlink "/proc/$pid/exe")" = "$exe" ] || fail "process $pid is not $exe: $(readlink "/proc/$pid/exe")"
+	[ "$uid" -ne 0 ] || fail "$user is root"
+	expect_line "$(printf 'Uid:\t%s\t%s\t%s\t%s' "$uid" "$uid" "$uid" "$uid")"
+	expect_line "$(printf 'Gid:\t%s\t%s\t%s\t%s' "$gid" "$gid" "$gid" "$gid")"
+	for c in CapInh CapPrm CapEff CapBnd CapAmb; do
+		expect_line "$(printf '%s:\t0000000000000000' "$c")"
+	done
+	expect_line "$(printf 'NoNewPrivs:\t1')"
+}

@@ -99,37 +99,11 @@ start_readme() {
 	bgpids+=("$bg")
 }
 
-# Run the client "$@" until it succeeds, for about 10 s at most while the
-# daemon $bg lives; its output is left in $output.
-eventually() {
-	local end=$((SECONDS + 11))
-	while ((SECONDS < end)); do
-		output=$("$@" 2>&1) && return 0
-		kill -0 "$bg" 2>/dev/null || break
-		sleep 0.1
-	done
-	fail "the client never succeeded: $*" "--- daemon output:" "$(cat "$out")"
-}
-
-# Process $1 is the executable $3 running as user $2 (real, effective, saved
-# and filesystem uid and gid) with every capability set empty, no_new_privs
-# on and no LISTEN_* variables.
-expect_unprivileged() {
-	local pid=$1 user=$2 uid gid c
-	uid=$(id -u "$user")
-	gid=$(id -g "$user")
-	output=$(cat "/proc/$pid/status") || fail "process $pid is gone"
-	[ "$(readlink "/proc/$pid/exe")" = "$(readlink -f "$3")" ] ||
-		fail "process $pid is not $3: $(readlink "/proc/$pid/exe")"
-	[ "$uid" -ne 0 ] || fail "$user is root"
-	expect_line "$(printf 'Uid:\t%s\t%s\t%s\t%s' "$uid" "$uid" "$uid" "$uid")"
-	expect_line "$(printf 'Gid:\t%s\t%s\t%s\t%s' "$gid" "$gid" "$gid" "$gid")"
-	for c in CapInh CapPrm CapEff CapBnd CapAmb; do
-		expect_line "$(printf '%s:\t0000000000000000' "$c")"
-	done
-	expect_line "$(printf 'NoNewPrivs:\t1')"
-	# portbind set no socket-activation variables: the daemon bound its ports itself.
-	! tr '\0' '\n' <"/proc/$pid/environ" | grep -q '^LISTEN_' || fail "process $pid has LISTEN_* variables"
+# expect_unprivileged (lib.bash), and no LISTEN_* variables: portbind
+# set none, the daemon bound its ports itself.
+expect_self_bound() {
+	expect_unprivileged "$@"
+	! tr '\0' '\n' <"/proc/$1/environ" | grep -q '^LISTEN_' || fail "process $1 has LISTEN_* variables"
 }
 
 # PROTO $1 (tcp: listening, udp: bound) port $2 has a socket on local
@@ -215,7 +189,7 @@ C
 	[ "$output" = 192.0.2.53 ] || fail "TCP over IPv6: wrong answer"
 	eventually /usr/sbin/rndc -s 127.0.0.1 -p 953 -k "$d/rndc.key" status
 	expect_line "server is up and running"
-	expect_unprivileged "$bg" bind "$NAMED"
+	expect_self_bound "$bg" bind "$NAMED"
 	expect_holds udp 53 127.0.0.1:53 "$bg"
 	expect_holds tcp 53 127.0.0.1:53 "$bg"
 	expect_holds udp 53 '[::1]:53' "$bg"
@@ -250,7 +224,7 @@ C
 	run get 'http://[::1]/'
 	expect_status 0
 	[ "$output" = "caddy bound its own socket" ] || fail "IPv6: wrong page"
-	expect_unprivileged "$bg" caddy "$CADDY"
+	expect_self_bound "$bg" caddy "$CADDY"
 	expect_holds tcp 80 '*:80' "$bg"
 	# Its state went to DIR, not to the package's /var/lib/caddy.
 	[ -f "$d/caddy/autosave.json" ] || fail "no autosave.json in DIR"
@@ -269,7 +243,7 @@ C
 	[ "$output" = 192.0.2.54 ] || fail "UDP: wrong answer"
 	run ask +tcp @127.0.0.1 www.portbind.test A
 	[ "$output" = 192.0.2.54 ] || fail "TCP: wrong answer"
-	expect_unprivileged "$bg" dnsmasq "$DNSMASQ"
+	expect_self_bound "$bg" dnsmasq "$DNSMASQ"
 	expect_holds udp 53 127.0.0.1:53 "$bg"
 	expect_holds tcp 53 127.0.0.1:53 "$bg"
 	expect_guarded udp 127.0.0.2 53 tcp 127.0.0.2 53
@@ -294,7 +268,7 @@ C
 	start_readme http "$d"
 	eventually get http://127.0.0.1/index.txt
 	[ "$output" = "python bound its own socket" ] || fail "wrong file"
-	expect_unprivileged "$bg" pbt_alice "$PYTHON"
+	expect_self_bound "$bg" pbt_alice "$PYTHON"
 	expect_holds tcp 80 127.0.0.1:80 "$bg"
 	expect_guarded tcp 127.0.0.2 80
 	stop_daemon 80

@@ -37,13 +37,10 @@
 #include <time.h>
 #include <unistd.h>
 
-#define MAX_VARIANTS 16
+#define BENCH_NAME "bindbench"
+#include "common.h"
 
-static _Noreturn void die(const char *what)
-{
-	fprintf(stderr, "bindbench: %s: %s\n", what, errno ? strerror(errno) : "failed");
-	exit(1);
-}
+#define MAX_VARIANTS 16
 
 static unsigned long number(const char *s, unsigned long lo, unsigned long hi, const char *what)
 {
@@ -57,15 +54,6 @@ static unsigned long number(const char *s, unsigned long lo, unsigned long hi, c
 		exit(2);
 	}
 	return v;
-}
-
-static uint64_t now_ns(void)
-{
-	struct timespec ts;
-
-	if (clock_gettime(CLOCK_MONOTONIC, &ts) != 0)
-		die("clock_gettime");
-	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
 static void read_all(int fd, void *buf, size_t n)
@@ -152,23 +140,6 @@ static void move_to(const char *cgroup, pid_t pid)
 	fd = open(path, O_WRONLY | O_CLOEXEC);
 	if (fd < 0 || write(fd, buf, (size_t)n) != n || close(fd) != 0)
 		die(path);
-}
-
-static int by_value(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return x < y ? -1 : x > y;
-}
-
-/* The q-quantile of v[0..n) (sorted in place), interpolated. */
-static double quantile(double *v, size_t n, double q)
-{
-	double at = q * (double)(n - 1);
-	size_t lo = (size_t)at;
-
-	qsort(v, n, sizeof(*v), by_value);
-	return lo + 1 < n ? v[lo] + (at - (double)lo) * (v[lo + 1] - v[lo]) : v[lo];
 }
 
 int main(int argc, char **argv)

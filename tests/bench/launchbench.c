@@ -47,6 +47,9 @@
 #include <time.h>
 #include <unistd.h>
 
+#define BENCH_NAME "launchbench"
+#include "common.h"
+
 #define MAX_VARIANTS 32
 #define MAX_ARGS 32
 
@@ -57,12 +60,6 @@ struct variant {
 	gid_t gid;
 	char *argv[MAX_ARGS + 1];
 };
-
-static _Noreturn void die(const char *what)
-{
-	fprintf(stderr, "launchbench: %s: %s\n", what, errno ? strerror(errno) : "failed");
-	exit(1);
-}
 
 static unsigned long number(const char *s, unsigned long lo, unsigned long hi, const char *what)
 {
@@ -76,32 +73,6 @@ static unsigned long number(const char *s, unsigned long lo, unsigned long hi, c
 		exit(2);
 	}
 	return v;
-}
-
-static uint64_t now_ns(void)
-{
-	struct timespec ts;
-
-	if (clock_gettime(CLOCK_MONOTONIC, &ts) != 0)
-		die("clock_gettime");
-	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
-
-static int by_value(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return x < y ? -1 : x > y;
-}
-
-/* The q-quantile of v[0..n) (sorted in place), interpolated. */
-static double quantile(double *v, size_t n, double q)
-{
-	double at = q * (double)(n - 1);
-	size_t lo = (size_t)at;
-
-	qsort(v, n, sizeof(*v), by_value);
-	return lo + 1 < n ? v[lo] + (at - (double)lo) * (v[lo + 1] - v[lo]) : v[lo];
 }
 
 static void parse(char *line, struct variant *v)

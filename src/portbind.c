@@ -175,7 +175,8 @@ int main(int argc, char **argv)
 		kern = kernel_enforces(&t);
 	if (!ok) {
 		if (c.dry_run || c.verbose)
-			report_decision(c.dry_run ? stdout : stderr, &c, &t, g, &caller, &target, &prog, path, kern);
+			report_decision(c.dry_run ? stdout : stderr, &c, &t, g, &caller, &target,
+					&prog, path, kern);
 		if (!c.dry_run)
 			report_log(LOG_WARNING, "denied", &c, g, &caller, &target, &prog);
 		die(EXIT_DENIED, "permission denied%s",

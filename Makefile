@@ -15,7 +15,7 @@ WARN_CFLAGS ?= -std=gnu11 -D_GNU_SOURCE -Wall -Wextra -Wformat=2 -Wshadow -Wpoin
 HARDEN_CFLAGS ?= -D_FORTIFY_SOURCE=2 -fstack-protector-strong -fstack-clash-protection \
 	-fPIE -fcf-protection
 HARDEN_LDFLAGS ?= -pie -Wl,-z,relro -Wl,-z,now -Wl,-z,noexecstack
-LIBS = -lcap-ng -linih -lseccomp
+LIBS = -lcap-ng -lseccomp
 
 SRCS = portbind.c cli.c parse.c table.c keys.c load.c policy.c ident.c sock.c priv.c fds.c \
 	env.c exec.c report.c log.c compile.c kernel.c strmap.c stamp.c restrict.c confine.c
@@ -24,7 +24,7 @@ OBJS = $(SRCS:%.c=$(BUILDDIR)/%.o)
 # portbind-guard: root only, never setuid, so it may use libbpf; it shares
 # the table code with portbind, and portbind links nothing of it.
 GUARD_OBJS = $(BUILDDIR)/guard.o $(patsubst %,$(BUILDDIR)/%.o,guardpolicy guardsys guardstatus compile parse table keys strmap load stamp policy log restrict)
-GUARD_LIBS = -lbpf -linih
+GUARD_LIBS = -lbpf
 BPF_CLANG ?= clang
 BPF_CFLAGS = -g -O2 -target bpf -mcpu=v3 -Wall -Werror -I/usr/include/$(shell $(CC) -print-multiarch)
 

@@ -3,7 +3,7 @@
  *   portbind.c  main(): the privileged protocol, top to bottom
  *   cli.c       argv and SPEC parsing (pure)
  *   parse.c     numbers, ranges and addresses (pure)
- *   table.c     the ownership table: bytes to sections (pure, uses inih)
+ *   table.c     the ownership table: bytes to sections (pure)
  *   load.c      opening the table files safely, resolving names
  *   policy.c    the decision (pure: no syscalls, no globals)
  *   ident.c     caller and target identities
@@ -132,6 +132,7 @@ struct strmap {
 	struct strmap_slot {
 		char *key; /* NULL: empty */
 		size_t val;
+		uint64_t hash;
 	} *v;
 	size_t cap, n;
 };

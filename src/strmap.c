@@ -6,7 +6,7 @@
 
 #include "portbind.h"
 
-static size_t slot(const struct strmap *m, const char *key)
+static uint64_t hash(const char *key)
 {
 	uint64_t h = 0xcbf29ce484222325ull; /* FNV-1a */
 
@@ -16,15 +16,31 @@ static size_t slot(const struct strmap *m, const char *key)
 	 * ones the mask keeps (MurmurHash3's finalizer). */
 	h = (h ^ (h >> 33)) * 0xff51afd7ed558ccdull;
 	h = (h ^ (h >> 33)) * 0xc4ceb9fe1a85ec53ull;
-	h ^= h >> 33;
+	return h ^ (h >> 33);
+}
+
+/* The slot of KEY (hash h), or the empty one where it would go. The hash
+ * is kept in the slot: a probe compares strings only when hashes agree. */
+static size_t slot(const struct strmap *m, const char *key, uint64_t h)
+{
 	for (size_t i = (size_t)h & (m->cap - 1);; i = (i + 1) & (m->cap - 1))
-		if (!m->v[i].key || strcmp(m->v[i].key, key) == 0)
+		if (!m->v[i].key || (m->v[i].hash == h && strcmp(m->v[i].key, key) == 0))
 			return i;
+}
+
+/* A key known to be absent (growing): its first empty slot. */
+static size_t empty_slot(const struct strmap *m, uint64_t h)
+{
+	size_t i = (size_t)h & (m->cap - 1);
+
+	while (m->v[i].key)
+		i = (i + 1) & (m->cap - 1);
+	return i;
 }
 
 bool strmap_get(const struct strmap *m, const char *key, size_t *val)
 {
-	size_t i = m->cap ? slot(m, key) : 0;
+	size_t i = m->cap ? slot(m, key, hash(key)) : 0;
 
 	if (!m->cap || !m->v[i].key)
 		return false;
@@ -45,7 +61,7 @@ bool strmap_reserve(struct strmap *m, size_t n)
 		return false;
 	for (size_t k = 0; k < m->cap; k++)
 		if (m->v[k].key)
-			bigger.v[slot(&bigger, m->v[k].key)] = m->v[k];
+			bigger.v[empty_slot(&bigger, m->v[k].hash)] = m->v[k];
 	free(m->v);
 	*m = bigger;
 	return true;
@@ -54,14 +70,16 @@ bool strmap_reserve(struct strmap *m, size_t n)
 /* Adds or replaces; false when out of memory. */
 bool strmap_put(struct strmap *m, const char *key, size_t val)
 {
+	uint64_t h = hash(key);
 	size_t i;
 
 	if (!strmap_reserve(m, m->n + 1))
 		return false;
-	i = slot(m, key);
+	i = slot(m, key, h);
 	if (!m->v[i].key) {
 		if (!(m->v[i].key = strdup(key)))
 			return false;
+		m->v[i].hash = h;
 		m->n++;
 	}
 	m->v[i].val = val;

@@ -1,25 +1,21 @@
 /* table.c: one table file's bytes to sections. Pure apart from malloc: the
  * caller reads the files (load.c), this file only judges their text.
  *
- * inih does the key = value splitting and comments, but on its own it would
- * let text reach the policy that the administrator did not write as a grant:
- * it splits lines over 200 bytes and parses the tail as a new line, cuts
- * section names at 49 bytes, stops at a NUL, joins indented lines to the
- * previous value, ignores text after ']' and goes on after errors. So every
- * line passes check_line() in our reader first, a line that fails is handed
- * to inih as blank, and any error anywhere rejects the whole table. */
-#include <ini.h>
+ * The grammar is small and strict, and every line is judged whole before
+ * any of it reaches the policy: a line is blank, a comment (';' or '#'
+ * first), "[label]" (a comment may follow), or "key = value" starting in
+ * the first column, where " ;" or "\t;" begins a comment. Anything else,
+ * including a line over MAX_TABLE_LINE bytes, a control or non-ASCII byte
+ * and an indented line, is an error, and any error anywhere rejects the
+ * whole table. There is no continuation line, no quoting and no escape. */
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "portbind.h"
 
-_Static_assert(MAX_TABLE_LINE + 2 <= INI_MAX_LINE, "inih must see whole lines");
-
 struct reader {
 	struct table *t;
-	const char *p, *end;
 	long cur;          /* index of the current section, -1 before the first */
 	bool pending;      /* a [header] was read, its section not yet created */
 	bool skipping;     /* a bad [header] was read: ignore keys up to the next */
@@ -58,6 +54,11 @@ static bool is_label_char(char c)
 	       c == '_' || c == '.' || c == '-';
 }
 
+static bool is_blank(char c)
+{
+	return c == ' ' || c == '\t';
+}
+
 /* "[label]", then only blanks or a comment. Returns the label length, 0 if bad. */
 static size_t header_label(const char *s, size_t len)
 {
@@ -70,104 +71,10 @@ static size_t header_label(const char *s, size_t len)
 	for (size_t i = n + 1; i < len; i++) {
 		if (s[i] == ';' || s[i] == '#')
 			break;
-		if (s[i] != ' ' && s[i] != '\t')
+		if (!is_blank(s[i]))
 			return 0;
 	}
 	return n - 1;
-}
-
-/* Everything inih would otherwise treat silently. Returns false if the line
- * must not reach inih. */
-static bool check_line(struct reader *r, const char *s, size_t len)
-{
-	struct table *t = r->t;
-	size_t i = 0;
-
-	if (len > MAX_TABLE_LINE) {
-		table_error(t, "line longer than %d bytes", MAX_TABLE_LINE);
-		return false;
-	}
-	for (size_t k = 0; k < len; k++)
-		if ((s[k] < 0x20 && s[k] != '\t') || (unsigned char)s[k] > 0x7e) {
-			table_error(t, "control or non-ASCII byte 0x%02x", (unsigned char)s[k]);
-			return false;
-		}
-	while (i < len && (s[i] == ' ' || s[i] == '\t'))
-		i++;
-	if (i == len || s[i] == ';' || s[i] == '#')
-		return true;
-	if (i > 0) {
-		table_error(t, "indented line (would continue the previous value)");
-		return false;
-	}
-	if (s[0] == '[') {
-		size_t n = header_label(s, len);
-		if (r->pending) {
-			unsigned here = t->line;
-			t->line = r->pending_line;
-			table_error(t, "section [%s] has no keys", r->label);
-			t->line = here;
-		}
-		r->pending = false;
-		r->skipping = true;
-		if (n == 0) {
-			table_error(t, "bad section header: want [label] with 1-%d of A-Z a-z 0-9 _ . -",
-				    MAX_LABEL);
-			return false;
-		}
-		memcpy(r->label, s + 1, n);
-		r->label[n] = '\0';
-		size_t first;
-		if (strmap_get(&t->labels, r->label, &first)) {
-			table_error(t, "duplicate section [%s] (first at %s:%u)", r->label,
-				    t->s[first].file, t->s[first].line);
-			return false;
-		}
-		r->pending = true;
-		r->skipping = false;
-		r->pending_line = t->line;
-		return true;
-	}
-	const char *eq = memchr(s, '=', len), *colon = memchr(s, ':', len);
-	if (!eq || (colon && colon < eq)) {
-		table_error(t, "want 'key = value'");
-		return false;
-	}
-	return true;
-}
-
-/* inih's reader: one line per call, checked first; a bad line goes in blank. */
-static char *read_line(char *str, int num, void *stream)
-{
-	struct reader *r = stream;
-	const char *line = r->p, *nl;
-	size_t len;
-
-	if (r->p >= r->end)
-		return NULL;
-	nl = memchr(r->p, '\n', (size_t)(r->end - r->p));
-	len = nl ? (size_t)(nl - r->p) : (size_t)(r->end - r->p);
-	r->p = nl ? nl + 1 : r->end;
-	r->t->line++;
-	if (!check_line(r, line, len) || len + 2 > (size_t)num)
-		len = 0;
-	memcpy(str, line, len);
-	str[len] = '\n';
-	str[len + 1] = '\0';
-	return str;
-}
-
-/* Lines that start a section, at most. */
-static size_t count_headers(const char *p, const char *end)
-{
-	size_t n = 0;
-
-	while (p < end) {
-		const char *nl = memchr(p, '\n', (size_t)(end - p));
-		n += *p == '[';
-		p = nl ? nl + 1 : end;
-	}
-	return n;
 }
 
 /* Room for n sections, and their labels. */
@@ -184,25 +91,47 @@ static bool table_reserve(struct table *t, size_t n)
 	return strmap_reserve(&t->labels, n);
 }
 
-static int on_key(void *user, const char *section, const char *name, const char *value)
+static void header(struct reader *r, const char *s, size_t len)
 {
-	struct reader *r = user;
 	struct table *t = r->t;
-	struct section *sec;
-	int k;
+	size_t n = header_label(s, len), first;
 
-	if (r->skipping && r->cur >= 0)
-		return 1;
+	if (r->pending) {
+		unsigned here = t->line;
+		t->line = r->pending_line;
+		table_error(t, "section [%s] has no keys", r->label);
+		t->line = here;
+	}
+	r->pending = false;
+	r->skipping = true;
+	if (n == 0) {
+		table_error(t, "bad section header: want [label] with 1-%d of A-Z a-z 0-9 _ . -",
+			    MAX_LABEL);
+		return;
+	}
+	memcpy(r->label, s + 1, n);
+	r->label[n] = '\0';
+	if (strmap_get(&t->labels, r->label, &first)) {
+		table_error(t, "duplicate section [%s] (first at %s:%u)", r->label,
+			    t->s[first].file, t->s[first].line);
+		return;
+	}
+	r->pending = true;
+	r->skipping = false;
+	r->pending_line = t->line;
+}
+
+/* The section the keys that follow go to: created at its first key. */
+static struct section *current(struct reader *r)
+{
+	struct table *t = r->t;
+
 	if (r->pending) {
 		if (!table_reserve(t, t->n + 1)) {
 			table_error(t, "out of memory");
-			return 1;
+			return NULL;
 		}
-		if (strcmp(section, r->label) != 0) {
-			table_error(t, "section name mismatch");
-			return 1;
-		}
-		sec = memset(&t->s[t->n], 0, sizeof(*sec));
+		struct section *sec = memset(&t->s[t->n], 0, sizeof(*sec));
 		memcpy(sec->label, r->label, sizeof(sec->label));
 		sec->file = t->file;
 		sec->line = r->pending_line;
@@ -210,46 +139,146 @@ static int on_key(void *user, const char *section, const char *name, const char 
 		r->pending = false;
 		if (!strmap_put(&t->labels, sec->label, (size_t)r->cur)) {
 			table_error(t, "out of memory");
-			return 1;
+			return NULL;
 		}
 	}
 	if (r->cur < 0) {
 		table_error(t, "key before any [section]");
-		return 1;
+		return NULL;
 	}
-	sec = &t->s[r->cur];
-	for (k = 0; k < K_COUNT; k++)
-		if (strcmp(name, key_names[k]) == 0)
+	return &t->s[r->cur];
+}
+
+/* The key named s (len bytes), or K_COUNT. */
+static int key_of(const char *s, size_t len)
+{
+	for (int k = 0; k < K_COUNT; k++)
+		if (strlen(key_names[k]) == len && memcmp(s, key_names[k], len) == 0)
+			return k;
+	return K_COUNT;
+}
+
+static bool is_sep(char c)
+{
+	return c == ' ' || c == '\t' || c == ',';
+}
+
+/* A value's tokens, between blanks and commas; "address = ," has none and
+ * must not become "no address restriction". restrict_net's is read whole
+ * (its commas belong to connect=PORTS). */
+static void value(struct table *t, struct section *sec, int k, const char *v, size_t len)
+{
+	unsigned tokens = 0;
+
+	if (k == K_RESTRICT_NET) {
+		char whole[MAX_TABLE_LINE + 1];
+		memcpy(whole, v, len);
+		whole[len] = '\0';
+		restrict_key(t, sec, whole);
+		return;
+	}
+	for (size_t i = 0, n; i < len; i += n) {
+		while (i < len && is_sep(v[i]))
+			i++;
+		for (n = 0; i + n < len && !is_sep(v[i + n]); n++)
+			;
+		if (n == 0)
 			break;
-	if (k == K_COUNT) {
-		table_error(t, "unknown key '%s'", name);
-		return 1;
+		tokens++;
+		if (!add_token(t, sec, (enum key)k, v + i, n)) {
+			table_error(t, "out of memory");
+			return;
+		}
+	}
+	if (tokens == 0)
+		table_error(t, "empty value for '%s'", key_names[k]);
+}
+
+/* "key = value": s (len bytes, no control byte, first byte not blank),
+ * split at eq, its first '='. */
+static void key_value(struct reader *r, const char *s, size_t len, const char *eq)
+{
+	struct table *t = r->t;
+	size_t nlen = (size_t)(eq - s), i = nlen + 1, vlen = 0;
+	struct section *sec;
+	int k;
+
+	if (r->skipping && r->cur >= 0)
+		return;
+	if (!(sec = current(r)))
+		return;
+	while (nlen > 0 && is_blank(s[nlen - 1]))
+		nlen--;
+	if ((k = key_of(s, nlen)) == K_COUNT) {
+		table_error(t, "unknown key '%.*s'", (int)nlen, s);
+		return;
 	}
 	if (sec->keys & (1u << k)) {
-		table_error(t, "duplicate key '%s' in [%s]", name, sec->label);
-		return 1;
+		table_error(t, "duplicate key '%s' in [%s]", key_names[k], sec->label);
+		return;
 	}
 	sec->keys |= 1u << k;
 	sec->key_line[k] = t->line;
-	if (k == K_RESTRICT_NET) {
-		restrict_key(t, sec, value);
-		return 1;
+	/* The value: a comment, from a ';' after a blank, goes; then the
+	 * blanks around what is left. */
+	while (i + vlen < len && !(s[i + vlen] == ';' && vlen > 0 && is_blank(s[i + vlen - 1])))
+		vlen++;
+	for (; vlen > 0 && is_blank(s[i]); vlen--)
+		i++;
+	while (vlen > 0 && is_blank(s[i + vlen - 1]))
+		vlen--;
+	value(t, sec, k, s + i, vlen);
+}
+
+/* One line, without its '\n'. A ':' before the first '=' is refused, since
+ * INI readers elsewhere take it as the separator and would read another
+ * key. */
+static void parse_line(struct reader *r, const char *s, size_t len)
+{
+	struct table *t = r->t;
+	const char *eq = NULL;
+	bool colon = false;
+	size_t i = 0;
+
+	if (len > MAX_TABLE_LINE) {
+		table_error(t, "line longer than %d bytes", MAX_TABLE_LINE);
+		return;
 	}
-	/* Tokens between blanks and commas; "address = ," has none and must
-	 * not become "no address restriction". */
-	unsigned tokens = 0;
-	for (const char *p = value + strspn(value, " \t,"); *p; tokens++) {
-		size_t len = strcspn(p, " \t,");
-		if (!add_token(t, sec, (enum key)k, p, len)) {
-			table_error(t, "out of memory");
-			return 1;
+	for (size_t k = 0; k < len; k++) {
+		unsigned char c = (unsigned char)s[k];
+		if ((c < 0x20 && c != '\t') || c > 0x7e) {
+			table_error(t, "control or non-ASCII byte 0x%02x", c);
+			return;
 		}
-		p += len;
-		p += strspn(p, " \t,");
+		if (c == '=' && !eq)
+			eq = s + k;
+		colon |= c == ':' && !eq;
 	}
-	if (tokens == 0)
-		table_error(t, "empty value for '%s'", name);
-	return 1;
+	while (i < len && is_blank(s[i]))
+		i++;
+	if (i == len || s[i] == ';' || s[i] == '#')
+		return;
+	if (i > 0)
+		table_error(t, "indented line (would continue the previous value)");
+	else if (s[0] == '[')
+		header(r, s, len);
+	else if (!eq || colon)
+		table_error(t, "want 'key = value'");
+	else
+		key_value(r, s, len, eq);
+}
+
+/* Lines that start a section, at most. */
+static size_t count_headers(const char *p, const char *end)
+{
+	size_t n = 0;
+
+	while (p < end) {
+		const char *nl = memchr(p, '\n', (size_t)(end - p));
+		n += *p == '[';
+		p = nl ? nl + 1 : end;
+	}
+	return n;
 }
 
 static void finish_section(struct table *t, struct section *sec)
@@ -268,9 +297,9 @@ static void finish_section(struct table *t, struct section *sec)
 /* Parse one file's bytes into t. Errors are counted in t->errors. */
 void table_parse(struct table *t, const char *file, const char *buf, size_t len)
 {
-	struct reader r = { .t = t, .p = buf, .end = buf + len, .cur = -1 };
+	struct reader r = { .t = t, .cur = -1 };
+	const char *p = buf, *end = buf + len;
 	size_t first = t->n;
-	int rc;
 
 	/* Room for every section at once: no copies, no rehashing as it grows. */
 	if (!table_reserve(t, t->n + count_headers(buf, buf + len))) {
@@ -281,10 +310,12 @@ void table_parse(struct table *t, const char *file, const char *buf, size_t len)
 	t->file = file;
 	t->line = 0;
 	t->nfiles++;
-	rc = ini_parse_stream(read_line, &r, on_key, &r);
-	if (rc != 0) {
-		t->line = rc > 0 ? (unsigned)rc : t->line;
-		table_error(t, "syntax error");
+	while (p < end) {
+		const char *nl = memchr(p, '\n', (size_t)(end - p));
+		size_t n = nl ? (size_t)(nl - p) : (size_t)(end - p);
+		t->line++;
+		parse_line(&r, p, n);
+		p = nl ? nl + 1 : end;
 	}
 	if (r.pending) {
 		t->line = r.pending_line;

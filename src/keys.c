@@ -71,12 +71,13 @@ static bool path_ok(const char *s, size_t len)
 {
 	if (len < 2 || s[0] != '/' || s[len - 1] == '/')
 		return false;
-	for (size_t i = 0; i < len; i++)
-		if (s[i] == '/' && (s[i + 1] == '/' ||
-				    (s[i + 1] == '.' && (s[i + 2] == '/' || s[i + 2] == '\0')) ||
-				    (s[i + 1] == '.' && s[i + 2] == '.' &&
-				     (s[i + 3] == '/' || s[i + 3] == '\0'))))
+	/* s[i] is a '/', and the component after it s[i + 1 .. i + n]. */
+	for (size_t i = 0, n; i < len; i += n + 1) {
+		const char *c = s + i + 1, *slash = memchr(c, '/', len - i - 1);
+		n = slash ? (size_t)(slash - c) : len - i - 1;
+		if (n == 0 || (n == 1 && c[0] == '.') || (n == 2 && c[0] == '.' && c[1] == '.'))
 			return false;
+	}
 	return true;
 }
 

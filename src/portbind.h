@@ -140,8 +140,16 @@ struct strmap {
 struct table {
 	struct section *s;
 	size_t n, cap;
-	struct strmap labels; /* label -> section index */
-	const struct spec *only; /* if set, resolve only sections that could grant these */
+	struct strmap labels; /* label -> index in firsts */
+	struct first {        /* where each label was first seen */
+		const char *file;
+		unsigned line;
+	} *firsts;
+	size_t firsts_cap;
+	/* A launch's requests: if set, the table keeps only the sections
+	 * that list the protocol and port of one, and resolves only those
+	 * that could grant one (load.c). */
+	const struct spec *only;
 	size_t nonly;
 	size_t nfiles;
 	unsigned errors;

@@ -19,6 +19,7 @@ struct reader {
 	long cur;          /* index of the current section, -1 before the first */
 	bool pending;      /* a [header] was read, its section not yet created */
 	bool skipping;     /* a bad [header] was read: ignore keys up to the next */
+	bool open;         /* t->s[t->n - 1] is the section being read */
 	unsigned pending_line;
 	char label[MAX_LABEL + 1];
 };
@@ -77,7 +78,7 @@ static size_t header_label(const char *s, size_t len)
 	return n - 1;
 }
 
-/* Room for n sections, and their labels. */
+/* Room for n sections. */
 static bool table_reserve(struct table *t, size_t n)
 {
 	if (n > t->cap) {
@@ -88,7 +89,84 @@ static bool table_reserve(struct table *t, size_t n)
 		t->s = v;
 		t->cap = cap;
 	}
+	return true;
+}
+
+/* Room for n labels in all; false when out of memory. */
+static bool labels_reserve(struct table *t, size_t n)
+{
+	if (n > t->firsts_cap) {
+		size_t cap = n > 2 * t->firsts_cap ? n : 2 * t->firsts_cap;
+		struct first *v = realloc(t->firsts, cap * sizeof(*v));
+		if (!v)
+			return false;
+		t->firsts = v;
+		t->firsts_cap = cap;
+	}
 	return strmap_reserve(&t->labels, n);
+}
+
+static void free_names(char **v, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		free(v[i]);
+	free(v);
+}
+
+static void section_free(struct section *s)
+{
+	free(s->ports.v);
+	free(s->uids.v);
+	free(s->gids.v);
+	free_names(s->users, s->nusers);
+	free_names(s->groups, s->ngroups);
+	free(s->addrs);
+	free(s->program);
+	restrict_free(&s->restrict_net);
+}
+
+static void finish_section(struct table *t, struct section *sec)
+{
+	unsigned who = (1u << K_USER) | (1u << K_GROUP) | (1u << K_UID) | (1u << K_GID);
+
+	t->line = sec->line;
+	if (!(sec->keys & (1u << K_PORT)))
+		table_error(t, "[%s] has no port", sec->label);
+	if (!(sec->keys & who))
+		table_error(t, "[%s] grants to nobody: give user, group, uid or gid", sec->label);
+	if (!(sec->keys & (1u << K_PROTOCOL)))
+		sec->protos = PROTO_TCP | PROTO_UDP;
+}
+
+/* Could the section decide one of the launch's requests? policy_decide()
+ * passes over every section that does not list the protocol and port. */
+static bool decides(const struct table *t, const struct section *s)
+{
+	for (size_t i = 0; i < t->nonly; i++)
+		if ((s->protos & (unsigned)t->only[i].proto) && ranges_has(&s->ports, t->only[i].port))
+			return true;
+	return false;
+}
+
+/* The open section is complete: judged whole, and for a launch, forgotten
+ * unless it could decide one of its requests (its label is kept, so a
+ * duplicate is still found). */
+static void end_section(struct reader *r)
+{
+	struct table *t = r->t;
+	unsigned here = t->line;
+	struct section *sec;
+
+	if (!r->open)
+		return;
+	r->open = false;
+	sec = &t->s[t->n - 1];
+	finish_section(t, sec);
+	t->line = here;
+	if (t->only && !decides(t, sec)) {
+		section_free(sec);
+		t->n--;
+	}
 }
 
 static void header(struct reader *r, const char *s, size_t len)
@@ -96,6 +174,7 @@ static void header(struct reader *r, const char *s, size_t len)
 	struct table *t = r->t;
 	size_t n = header_label(s, len), first;
 
+	end_section(r);
 	if (r->pending) {
 		unsigned here = t->line;
 		t->line = r->pending_line;
@@ -113,7 +192,7 @@ static void header(struct reader *r, const char *s, size_t len)
 	r->label[n] = '\0';
 	if (strmap_get(&t->labels, r->label, &first)) {
 		table_error(t, "duplicate section [%s] (first at %s:%u)", r->label,
-			    t->s[first].file, t->s[first].line);
+			    t->firsts[first].file, t->firsts[first].line);
 		return;
 	}
 	r->pending = true;
@@ -137,10 +216,13 @@ static struct section *current(struct reader *r)
 		sec->line = r->pending_line;
 		r->cur = (long)t->n++;
 		r->pending = false;
-		if (!strmap_put(&t->labels, sec->label, (size_t)r->cur)) {
+		r->open = true;
+		if (!labels_reserve(t, t->labels.n + 1) ||
+		    !strmap_put(&t->labels, sec->label, t->labels.n)) {
 			table_error(t, "out of memory");
 			return NULL;
 		}
+		t->firsts[t->labels.n - 1] = (struct first){ sec->file, sec->line };
 	}
 	if (r->cur < 0) {
 		table_error(t, "key before any [section]");
@@ -268,44 +350,11 @@ static void parse_line(struct reader *r, const char *s, size_t len)
 		key_value(r, s, len, eq);
 }
 
-/* Lines that start a section, at most. */
-static size_t count_headers(const char *p, const char *end)
-{
-	size_t n = 0;
-
-	while (p < end) {
-		const char *nl = memchr(p, '\n', (size_t)(end - p));
-		n += *p == '[';
-		p = nl ? nl + 1 : end;
-	}
-	return n;
-}
-
-static void finish_section(struct table *t, struct section *sec)
-{
-	unsigned who = (1u << K_USER) | (1u << K_GROUP) | (1u << K_UID) | (1u << K_GID);
-
-	t->line = sec->line;
-	if (!(sec->keys & (1u << K_PORT)))
-		table_error(t, "[%s] has no port", sec->label);
-	if (!(sec->keys & who))
-		table_error(t, "[%s] grants to nobody: give user, group, uid or gid", sec->label);
-	if (!(sec->keys & (1u << K_PROTOCOL)))
-		sec->protos = PROTO_TCP | PROTO_UDP;
-}
-
 /* Parse one file's bytes into t. Errors are counted in t->errors. */
 void table_parse(struct table *t, const char *file, const char *buf, size_t len)
 {
 	struct reader r = { .t = t, .cur = -1 };
 	const char *p = buf, *end = buf + len;
-	size_t first = t->n;
-
-	/* Room for every section at once: no copies, no rehashing as it grows. */
-	if (!table_reserve(t, t->n + count_headers(buf, buf + len))) {
-		table_error(t, "out of memory");
-		return;
-	}
 
 	t->file = file;
 	t->line = 0;
@@ -317,20 +366,12 @@ void table_parse(struct table *t, const char *file, const char *buf, size_t len)
 		parse_line(&r, p, n);
 		p = nl ? nl + 1 : end;
 	}
+	end_section(&r);
 	if (r.pending) {
 		t->line = r.pending_line;
 		table_error(t, "section [%s] has no keys", r.label);
 	}
-	for (size_t i = first; i < t->n; i++)
-		finish_section(t, &t->s[i]);
 	t->file = NULL;
-}
-
-static void free_names(char **v, size_t n)
-{
-	for (size_t i = 0; i < n; i++)
-		free(v[i]);
-	free(v);
 }
 
 /* Keep a malloc'd file name alive as long as the table (sections point to it). */
@@ -350,19 +391,13 @@ bool table_keep(struct table *t, char *path)
 
 void table_free(struct table *t)
 {
-	for (size_t i = 0; i < t->n; i++) {
-		struct section *s = &t->s[i];
-		free(s->ports.v);
-		free(s->uids.v);
-		free(s->gids.v);
-		free_names(s->users, s->nusers);
-		free_names(s->groups, s->ngroups);
-		free(s->addrs);
-		free(s->program);
-		restrict_free(&s->restrict_net);
-	}
+	for (size_t i = 0; i < t->n; i++)
+		section_free(&t->s[i]);
 	free(t->s);
 	strmap_free(&t->labels);
+	free(t->firsts);
+	t->firsts = NULL;
+	t->firsts_cap = 0;
 	t->cap = 0;
 	free_names(t->paths, t->npaths);
 	for (size_t i = 0; i < t->nstamps; i++)

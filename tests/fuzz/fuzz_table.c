@@ -1,7 +1,9 @@
 /* The table parser on several files at once (inputs split at byte 0xff),
  * then the decision on every section. Checks what a table that parsed
  * without error must be: every section valid, labels unique, a port and a
- * grantee each, and the decision never granted for a port it does not list. */
+ * grantee each, and the decision never granted for a port it does not list.
+ * A launch's reading, which keeps only the sections that could decide its
+ * request, must count the same errors and decide the same. */
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -48,22 +50,53 @@ static void decide(const struct table *t)
 	}
 }
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+static void parse(struct table *t, const uint8_t *data, size_t size, const struct spec *only)
 {
 	static const char *const names[] = { "a.conf", "b.conf", "c.conf", "d.conf" };
-	struct table t;
 	size_t start = 0, file = 0;
 
-	table_init(&t, NULL);
+	table_init(t, NULL);
+	t->only = only;
+	t->nonly = only ? 1 : 0;
 	for (size_t i = 0; i <= size && file < 4; i++) {
 		if (i < size && data[i] != 0xff)
 			continue;
-		table_parse(&t, names[file++], (const char *)data + start, i - start);
+		table_parse(t, names[file++], (const char *)data + start, i - start);
 		start = i + 1;
 	}
+}
+
+/* The launch's reading of the table against the whole one, for a few SPECs. */
+static void launch_reads_alike(const struct table *whole, const uint8_t *data, size_t size)
+{
+	struct ident id = { 59001, 59001, NULL, 0, NULL };
+	struct spec sp = { .proto = PROTO_TCP };
+	enum verdict a, b;
+
+	for (unsigned port = 1; port < 1100; port += 97) {
+		struct table t;
+		sp.port = (uint16_t)port;
+		sp.proto = port & 2 ? PROTO_UDP : PROTO_TCP;
+		sp.addr.family = port & 4 ? AF_INET : 0;
+		parse(&t, data, size, &sp);
+		const struct section *x = policy_decide(whole, &sp, &id, 1, 2, 1024, &a);
+		const struct section *y = policy_decide(&t, &sp, &id, 1, 2, 1024, &b);
+		if (t.errors != whole->errors || a != b || (x == NULL) != (y == NULL) ||
+		    (x && strcmp(x->label, y->label) != 0))
+			abort();
+		table_free(&t);
+	}
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	struct table t;
+
+	parse(&t, data, size, NULL);
 	if (t.errors == 0) {
 		check(&t);
 		decide(&t);
+		launch_reads_alike(&t, data, size);
 	}
 	table_free(&t);
 	return 0;

@@ -346,15 +346,23 @@ void load_table(struct table *t, const char *conf, const char *dir, bool check_o
 	t->line = 0;
 	if ((at = parent_of(t, conf, check_owner, &name)) != -1)
 		load_file(t, at, name, conf, shown, check_owner);
+	if (dir) {
+		/* portbind.d beside portbind.conf (as installed): in the
+		 * directory just checked, not walked to a second time. */
+		size_t n = (size_t)(name - conf);
+		t->file = dir;
+		if (at >= 0 && strncmp(dir, conf, n) == 0 && !strchr(dir + n, '/')) {
+			name = dir + n;
+		} else {
+			if (at >= 0)
+				close(at);
+			at = parent_of(t, dir, check_owner, &name);
+		}
+		if (at != -1)
+			load_dir(t, at, name, dir, check_owner);
+	}
 	if (at >= 0)
 		close(at);
-	if (dir) {
-		t->file = dir;
-		if ((at = parent_of(t, dir, check_owner, &name)) != -1)
-			load_dir(t, at, name, dir, check_owner);
-		if (at >= 0)
-			close(at);
-	}
 	struct strmap names[2] = { { 0 }, { 0 } };
 	for (size_t i = 0; i < t->n; i++)
 		if (wanted(t, &t->s[i]))

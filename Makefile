@@ -15,7 +15,7 @@ WARN_CFLAGS ?= -std=gnu11 -D_GNU_SOURCE -Wall -Wextra -Wformat=2 -Wshadow -Wpoin
 HARDEN_CFLAGS ?= -D_FORTIFY_SOURCE=2 -fstack-protector-strong -fstack-clash-protection \
 	-fPIE -fcf-protection
 HARDEN_LDFLAGS ?= -pie -Wl,-z,relro -Wl,-z,now -Wl,-z,noexecstack
-LIBS = -lcap-ng -lseccomp
+LIBS = -lseccomp
 
 SRCS = portbind.c cli.c parse.c table.c keys.c load.c policy.c ident.c sock.c priv.c fds.c \
 	env.c exec.c report.c log.c compile.c kernel.c strmap.c stamp.c restrict.c confine.c

@@ -1,5 +1,5 @@
 /* priv.c: privilege on entry, the drop, and its verification.
- * The drop is done with libcap-ng and the set*id calls; the verification
+ * The drop is done with prctl, the set*id calls and capset; the verification
  * reads the state back with other calls (getres*id, raw capget, prctl), as
  * OpenSSH's permanently_set_uid() does, and exits 71 if anything is off. */
 #include <errno.h>
@@ -16,8 +16,6 @@
 #include <sys/syscall.h>
 #include <termios.h>
 #include <unistd.h>
-
-#include <cap-ng.h>
 
 #include "portbind.h"
 
@@ -45,8 +43,13 @@ static void caps_read(struct __user_cap_data_struct *data)
  * them can leave us half-privileged, so check what we will need, now. */
 void priv_check_entry(void)
 {
-	static const unsigned need[] = { CAP_SETUID, CAP_SETGID, CAP_SETPCAP, CAP_CHOWN,
-					 CAP_NET_BIND_SERVICE };
+	static const struct {
+		unsigned cap;
+		const char *name;
+	} need[] = {
+		{ CAP_SETUID, "setuid" }, { CAP_SETGID, "setgid" }, { CAP_SETPCAP, "setpcap" },
+		{ CAP_CHOWN, "chown" }, { CAP_NET_BIND_SERVICE, "net_bind_service" },
+	};
 	struct __user_cap_data_struct data[_LINUX_CAPABILITY_U32S_3];
 	uid_t r, e, s;
 
@@ -56,9 +59,9 @@ void priv_check_entry(void)
 				 "no_new_privs or a tracer");
 	caps_read(data);
 	for (size_t i = 0; i < sizeof(need) / sizeof(need[0]); i++)
-		if (!(data[need[i] / 32].effective & (1u << (need[i] % 32))))
+		if (!(data[need[i].cap / 32].effective & (1u << (need[i].cap % 32))))
 			die(EXIT_SYSTEM, "missing capability %s (reduced bounding set?)",
-			    capng_capability_to_name(need[i]));
+			    need[i].name);
 }
 
 /* The effective set: empty, or all of the permitted set again. */

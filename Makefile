@@ -18,12 +18,13 @@ HARDEN_LDFLAGS ?= -pie -Wl,-z,relro -Wl,-z,now -Wl,-z,noexecstack
 LIBS = -lseccomp
 
 SRCS = portbind.c cli.c parse.c table.c keys.c load.c policy.c ident.c sock.c priv.c fds.c \
-	env.c exec.c report.c log.c compile.c kernel.c strmap.c stamp.c restrict.c confine.c
+	env.c exec.c report.c log.c compile.c kernel.c strmap.c stamp.c restrict.c confine.c \
+	sections.c
 OBJS = $(SRCS:%.c=$(BUILDDIR)/%.o)
 
 # portbind-guard: root only, never setuid, so it may use libbpf; it shares
 # the table code with portbind, and portbind links nothing of it.
-GUARD_OBJS = $(BUILDDIR)/guard.o $(patsubst %,$(BUILDDIR)/%.o,guardpolicy guardsys guardstatus compile parse table keys strmap load stamp policy log restrict)
+GUARD_OBJS = $(BUILDDIR)/guard.o $(patsubst %,$(BUILDDIR)/%.o,guardpolicy guardsys guardstatus compile parse table sections keys strmap load stamp policy log restrict)
 GUARD_LIBS = -lbpf
 BPF_CLANG ?= clang
 BPF_CFLAGS = -g -O2 -target bpf -mcpu=v3 -Wall -Werror -I/usr/include/$(shell $(CC) -print-multiarch)
@@ -119,7 +120,7 @@ check:
 # found into the corpus; `make fuzz-replay` runs the corpus with a plain
 # main, no libFuzzer needed.
 FUZZ_TARGETS = table cli env fds
-FUZZ_SRCS = src/parse.c src/cli.c src/table.c src/keys.c src/strmap.c src/policy.c src/env.c src/fds.c src/log.c \
+FUZZ_SRCS = src/parse.c src/cli.c src/table.c src/sections.c src/keys.c src/strmap.c src/policy.c src/env.c src/fds.c src/log.c \
 	src/restrict.c
 FUZZ_SECONDS ?= 600
 FUZZ_CC ?= clang

@@ -29,15 +29,30 @@ bool ranges_has(const struct ranges *r, uint32_t x)
 	return false;
 }
 
+/* s (len bytes, not NUL-terminated: a token in the file's bytes) as a string. */
+static char *copy(const char *s, size_t len)
+{
+	char *c = malloc(len + 1);
+
+	if (c) {
+		memcpy(c, s, len);
+		c[len] = '\0';
+	}
+	return c;
+}
+
 static bool add_name(char ***v, size_t *n, const char *s, size_t len)
 {
-	char **nv = realloc(*v, (*n + 1) * sizeof(*nv));
+	char *name = copy(s, len);
+	char **nv = name ? realloc(*v, (*n + 1) * sizeof(*nv)) : NULL;
 
-	if (!nv)
+	if (!nv) {
+		free(name);
 		return false;
+	}
 	*v = nv;
-	nv[*n] = strndup(s, len);
-	return nv[(*n)++] != NULL;
+	nv[(*n)++] = name;
+	return true;
 }
 
 static bool add_addr(struct section *sec, const struct addr *a)
@@ -136,7 +151,7 @@ bool add_token(struct table *t, struct section *sec, enum key k, const char *s, 
 				    (int)len, s);
 			return true;
 		}
-		sec->program = strndup(s, len);
+		sec->program = copy(s, len);
 		return sec->program != NULL;
 	case K_RESTRICT_NET: /* read whole by restrict_key() */
 	case K_COUNT:

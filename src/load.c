@@ -117,8 +117,25 @@ static int open_parent(struct table *t, const char *owner, const char *path, con
 	return fd;
 }
 
-static void load_file(struct table *t, int dirfd, const char *name, const char *path,
-		      const char *shown, bool check_owner)
+/* The table's files, read whole, in order: parsed once all are read. */
+struct texts {
+	struct table_text *v;
+	size_t n;
+};
+
+static bool text_add(struct texts *x, const char *shown, char *buf, size_t len)
+{
+	struct table_text *v = realloc(x->v, (x->n + 1) * sizeof(*v));
+
+	if (!v)
+		return false;
+	x->v = v;
+	x->v[x->n++] = (struct table_text){ shown, buf, len };
+	return true;
+}
+
+static void load_file(struct table *t, struct texts *x, int dirfd, const char *name,
+		      const char *path, const char *shown, bool check_owner)
 {
 	int fd = open_in(dirfd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC, shown);
 	struct stat st;
@@ -150,8 +167,10 @@ static void load_file(struct table *t, int dirfd, const char *name, const char *
 			table_error(t, "read: %s", strerror(errno));
 		else if (len == cap)
 			table_error(t, "file grew while being read");
+		else if (!text_add(x, shown, buf, len))
+			table_error(t, "out of memory");
 		else
-			table_parse(t, shown, buf, len);
+			buf = NULL; /* x's now */
 	}
 	free(buf);
 	t->file = shown;
@@ -168,7 +187,8 @@ static int by_name(const void *a, const void *b)
 /* portbind.d/: *.conf in byte order. Dotfiles and other suffixes (editor
  * backups, package manager leftovers) are ignored; a .conf name with odd
  * bytes is an error rather than something we print raw. */
-static void load_dir(struct table *t, int at, const char *name, const char *dir, bool check_owner)
+static void load_dir(struct table *t, struct texts *x, int at, const char *name, const char *dir,
+		     bool check_owner)
 {
 	int fd = open_in(at, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC, dir);
 	struct stat st;
@@ -228,7 +248,7 @@ static void load_dir(struct table *t, int at, const char *name, const char *dir,
 		sprintf(shown, "%s/%s", dir, names[i]);
 		if (!table_keep(t, shown))
 			break;
-		load_file(t, dirfd(d), names[i], shown, shown, check_owner);
+		load_file(t, x, dirfd(d), names[i], shown, shown, check_owner);
 	}
 	for (size_t i = 0; i < n; i++)
 		free(names[i]);
@@ -271,13 +291,15 @@ static void check_program(struct table *t, struct section *sec)
 static bool name_id(struct table *t, struct strmap *seen, bool user, const char *name,
 		    uint32_t *id)
 {
-	size_t v;
+	uint32_t v;
 
+	/* v is the id + 1, 0 for none: ids are at most MAX_ID (2^32 - 2). */
 	if (!strmap_get(seen, name, &v)) {
 		struct passwd *pw = user ? getpwnam(name) : NULL;
 		struct group *gr = user ? NULL : getgrnam(name);
-		v = pw ? (size_t)pw->pw_uid + 1 : gr ? (size_t)gr->gr_gid + 1 : 0;
-		if (!strmap_put(seen, name, v))
+		uint32_t found = pw ? (uint32_t)pw->pw_uid : gr ? (uint32_t)gr->gr_gid : 0;
+		v = (pw || gr) && found <= MAX_ID ? found + 1 : 0;
+		if (strmap_add(seen, name, v, &v) < 0)
 			die(EXIT_SYSTEM, "out of memory");
 	}
 	if (!v)
@@ -334,6 +356,7 @@ void load_table(struct table *t, const char *conf, const char *dir, bool check_o
 	/* A draft's name is the caller's: escaped in every message. */
 	size_t size = 4 * strlen(conf) + 8;
 	char *shown = malloc(size);
+	struct texts x = { NULL, 0 };
 	const char *name;
 	int at;
 
@@ -345,7 +368,7 @@ void load_table(struct table *t, const char *conf, const char *dir, bool check_o
 	t->file = shown;
 	t->line = 0;
 	if ((at = parent_of(t, conf, check_owner, &name)) != -1)
-		load_file(t, at, name, conf, shown, check_owner);
+		load_file(t, &x, at, name, conf, shown, check_owner);
 	if (dir) {
 		/* portbind.d beside portbind.conf (as installed): in the
 		 * directory just checked, not walked to a second time. */
@@ -359,10 +382,12 @@ void load_table(struct table *t, const char *conf, const char *dir, bool check_o
 			at = parent_of(t, dir, check_owner, &name);
 		}
 		if (at != -1)
-			load_dir(t, at, name, dir, check_owner);
+			load_dir(t, &x, at, name, dir, check_owner);
 	}
 	if (at >= 0)
 		close(at);
+	table_parse_texts(t, x.v, x.n);
+	free(x.v);
 	struct strmap names[2] = { { 0 }, { 0 } };
 	for (size_t i = 0; i < t->n; i++)
 		if (wanted(t, &t->s[i]))

@@ -4,6 +4,9 @@
  *   cli.c       argv and SPEC parsing (pure)
  *   parse.c     numbers, ranges and addresses (pure)
  *   table.c     the ownership table: bytes to sections (pure)
+ *   sections.c  the table in memory: sections, labels, file names, errors
+ *   keys.c      each key's value, token by token (pure)
+ *   strmap.c    a string map, for labels and names (pure)
  *   load.c      opening the table files safely, resolving names
  *   policy.c    the decision (pure: no syscalls, no globals)
  *   ident.c     caller and target identities
@@ -130,11 +133,11 @@ struct stamp {
 
 struct strmap {
 	struct strmap_slot {
-		char *key; /* NULL: empty */
-		size_t val;
-		uint64_t hash;
+		const char *key; /* NULL: empty */
+		uint32_t hash, val;
 	} *v;
 	size_t cap, n;
+	struct strmap_keys *keys; /* where the keys are copied to */
 };
 
 struct table {
@@ -203,17 +206,29 @@ int cli_parse(struct cli *c, int argc, char **argv, char *err, size_t errsize);
 int spec_parse(struct spec *sp, const char *s, size_t len, char *err, size_t errsize);
 
 /* strmap.c */
-bool strmap_get(const struct strmap *m, const char *key, size_t *val);
-bool strmap_put(struct strmap *m, const char *key, size_t val);
+bool strmap_get(const struct strmap *m, const char *key, uint32_t *val);
+int strmap_add(struct strmap *m, const char *key, uint32_t val, uint32_t *old);
 bool strmap_reserve(struct strmap *m, size_t n);
 void strmap_free(struct strmap *m);
 
-/* table.c */
+/* sections.c */
 void table_init(struct table *t, FILE *errout);
-void table_parse(struct table *t, const char *file, const char *buf, size_t len);
 void table_error(struct table *t, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-void table_free(struct table *t);
+bool table_reserve(struct table *t, size_t n);
+struct section *section_new(struct table *t);
+void section_free(struct section *s);
+int label_add(struct table *t, const char *label, unsigned line, uint32_t *first);
 bool table_keep(struct table *t, char *path);
+void table_free(struct table *t);
+
+/* table.c */
+struct table_text { /* a table file's bytes, read whole */
+	const char *file; /* its name, as messages show it */
+	char *buf;
+	size_t len;
+};
+void table_parse(struct table *t, const char *file, const char *buf, size_t len);
+void table_parse_texts(struct table *t, struct table_text *v, size_t n);
 
 /* keys.c */
 extern const char *const key_names[K_COUNT]; /* the key names, by enum key */

@@ -1,12 +1,22 @@
 /* strmap.c: a map from strings to numbers, for lookups that must not cost
  * a pass over the whole table each (section labels, resolved names). Open
- * addressing, at most half full, keys copied. Pure apart from malloc. */
+ * addressing, at most half full, the hash kept in the slot; keys copied
+ * into blocks that never move, a few kilobytes at a time rather than one
+ * allocation each. Pure apart from malloc. */
 #include <stdlib.h>
 #include <string.h>
 
 #include "portbind.h"
 
-static uint64_t hash(const char *key)
+#define KEY_BLOCK 4096
+
+struct strmap_keys {
+	struct strmap_keys *next;
+	size_t used, size;
+	char bytes[];
+};
+
+static uint32_t hash(const char *key)
 {
 	uint64_t h = 0xcbf29ce484222325ull; /* FNV-1a */
 
@@ -16,29 +26,19 @@ static uint64_t hash(const char *key)
 	 * ones the mask keeps (MurmurHash3's finalizer). */
 	h = (h ^ (h >> 33)) * 0xff51afd7ed558ccdull;
 	h = (h ^ (h >> 33)) * 0xc4ceb9fe1a85ec53ull;
-	return h ^ (h >> 33);
+	return (uint32_t)(h ^ (h >> 33));
 }
 
-/* The slot of KEY (hash h), or the empty one where it would go. The hash
- * is kept in the slot: a probe compares strings only when hashes agree. */
-static size_t slot(const struct strmap *m, const char *key, uint64_t h)
+/* The slot of KEY (hash h), or the empty one where it would go: strings
+ * are compared only when the hashes agree. */
+static size_t slot(const struct strmap *m, const char *key, uint32_t h)
 {
-	for (size_t i = (size_t)h & (m->cap - 1);; i = (i + 1) & (m->cap - 1))
+	for (size_t i = h & (m->cap - 1);; i = (i + 1) & (m->cap - 1))
 		if (!m->v[i].key || (m->v[i].hash == h && strcmp(m->v[i].key, key) == 0))
 			return i;
 }
 
-/* A key known to be absent (growing): its first empty slot. */
-static size_t empty_slot(const struct strmap *m, uint64_t h)
-{
-	size_t i = (size_t)h & (m->cap - 1);
-
-	while (m->v[i].key)
-		i = (i + 1) & (m->cap - 1);
-	return i;
-}
-
-bool strmap_get(const struct strmap *m, const char *key, size_t *val)
+bool strmap_get(const struct strmap *m, const char *key, uint32_t *val)
 {
 	size_t i = m->cap ? slot(m, key, hash(key)) : 0;
 
@@ -48,10 +48,10 @@ bool strmap_get(const struct strmap *m, const char *key, size_t *val)
 	return true;
 }
 
-/* Room for n keys; false when out of memory. */
+/* Room for n keys in all; false when out of memory. */
 bool strmap_reserve(struct strmap *m, size_t n)
 {
-	struct strmap bigger = { NULL, m->cap ? m->cap : 64, m->n };
+	struct strmap bigger = { NULL, m->cap ? m->cap : 64, m->n, m->keys };
 
 	while (2 * n > bigger.cap)
 		bigger.cap *= 2;
@@ -59,37 +59,68 @@ bool strmap_reserve(struct strmap *m, size_t n)
 		return true;
 	if (!(bigger.v = calloc(bigger.cap, sizeof(*bigger.v))))
 		return false;
-	for (size_t k = 0; k < m->cap; k++)
-		if (m->v[k].key)
-			bigger.v[empty_slot(&bigger, m->v[k].hash)] = m->v[k];
+	for (size_t k = 0; k < m->cap; k++) {
+		size_t i = m->v[k].hash & (bigger.cap - 1);
+		if (!m->v[k].key)
+			continue;
+		while (bigger.v[i].key)
+			i = (i + 1) & (bigger.cap - 1);
+		bigger.v[i] = m->v[k];
+	}
 	free(m->v);
 	*m = bigger;
 	return true;
 }
 
-/* Adds or replaces; false when out of memory. */
-bool strmap_put(struct strmap *m, const char *key, size_t val)
+/* A copy of key in the current key block, or in a new one. */
+static const char *keep_key(struct strmap *m, const char *key)
 {
-	uint64_t h = hash(key);
+	size_t len = strlen(key) + 1;
+	struct strmap_keys *b = m->keys;
+
+	if (!b || b->size - b->used < len) {
+		size_t size = len > KEY_BLOCK ? len : KEY_BLOCK;
+		if (!(b = malloc(sizeof(*b) + size)))
+			return NULL;
+		b->next = m->keys;
+		b->used = 0;
+		b->size = size;
+		m->keys = b;
+	}
+	memcpy(b->bytes + b->used, key, len);
+	b->used += len;
+	return b->bytes + b->used - len;
+}
+
+/* Adds key with val and returns 0, or, if key is there already, sets *old
+ * to its value and returns 1; -1 when out of memory. */
+int strmap_add(struct strmap *m, const char *key, uint32_t val, uint32_t *old)
+{
+	uint32_t h = hash(key);
 	size_t i;
 
 	if (!strmap_reserve(m, m->n + 1))
-		return false;
+		return -1;
 	i = slot(m, key, h);
-	if (!m->v[i].key) {
-		if (!(m->v[i].key = strdup(key)))
-			return false;
-		m->v[i].hash = h;
-		m->n++;
+	if (m->v[i].key) {
+		*old = m->v[i].val;
+		return 1;
 	}
+	if (!(m->v[i].key = keep_key(m, key)))
+		return -1;
+	m->v[i].hash = h;
 	m->v[i].val = val;
-	return true;
+	m->n++;
+	return 0;
 }
 
 void strmap_free(struct strmap *m)
 {
-	for (size_t k = 0; k < m->cap; k++)
-		free(m->v[k].key);
+	while (m->keys) {
+		struct strmap_keys *next = m->keys->next;
+		free(m->keys);
+		m->keys = next;
+	}
 	free(m->v);
 	memset(m, 0, sizeof(*m));
 }

@@ -8,7 +8,6 @@
  * including a line over MAX_TABLE_LINE bytes, a control or non-ASCII byte
  * and an indented line, is an error, and any error anywhere rejects the
  * whole table. There is no continuation line, no quoting and no escape. */
-#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -23,31 +22,6 @@ struct reader {
 	unsigned pending_line;
 	char label[MAX_LABEL + 1];
 };
-
-void table_init(struct table *t, FILE *errout)
-{
-	memset(t, 0, sizeof(*t));
-	t->errout = errout;
-}
-
-void table_error(struct table *t, const char *fmt, ...)
-{
-	va_list ap;
-
-	t->errors++;
-	if (!t->errout)
-		return;
-	if (t->file && t->line)
-		fprintf(t->errout, "%s:%u: ", t->file, t->line);
-	else if (t->file)
-		fprintf(t->errout, "%s: ", t->file);
-	else
-		fprintf(t->errout, "portbind: ");
-	va_start(ap, fmt);
-	vfprintf(t->errout, fmt, ap);
-	va_end(ap);
-	fputc('\n', t->errout);
-}
 
 static bool is_label_char(char c)
 {
@@ -76,53 +50,6 @@ static size_t header_label(const char *s, size_t len)
 			return 0;
 	}
 	return n - 1;
-}
-
-/* Room for n sections. */
-static bool table_reserve(struct table *t, size_t n)
-{
-	if (n > t->cap) {
-		size_t cap = n > 2 * t->cap ? n : 2 * t->cap;
-		struct section *v = realloc(t->s, cap * sizeof(*v));
-		if (!v)
-			return false;
-		t->s = v;
-		t->cap = cap;
-	}
-	return true;
-}
-
-/* Room for n labels in all; false when out of memory. */
-static bool labels_reserve(struct table *t, size_t n)
-{
-	if (n > t->firsts_cap) {
-		size_t cap = n > 2 * t->firsts_cap ? n : 2 * t->firsts_cap;
-		struct first *v = realloc(t->firsts, cap * sizeof(*v));
-		if (!v)
-			return false;
-		t->firsts = v;
-		t->firsts_cap = cap;
-	}
-	return strmap_reserve(&t->labels, n);
-}
-
-static void free_names(char **v, size_t n)
-{
-	for (size_t i = 0; i < n; i++)
-		free(v[i]);
-	free(v);
-}
-
-static void section_free(struct section *s)
-{
-	free(s->ports.v);
-	free(s->uids.v);
-	free(s->gids.v);
-	free_names(s->users, s->nusers);
-	free_names(s->groups, s->ngroups);
-	free(s->addrs);
-	free(s->program);
-	restrict_free(&s->restrict_net);
 }
 
 static void finish_section(struct table *t, struct section *sec)
@@ -172,7 +99,8 @@ static void end_section(struct reader *r)
 static void header(struct reader *r, const char *s, size_t len)
 {
 	struct table *t = r->t;
-	size_t n = header_label(s, len), first;
+	size_t n = header_label(s, len);
+	uint32_t first;
 
 	end_section(r);
 	if (r->pending) {
@@ -190,9 +118,15 @@ static void header(struct reader *r, const char *s, size_t len)
 	}
 	memcpy(r->label, s + 1, n);
 	r->label[n] = '\0';
-	if (strmap_get(&t->labels, r->label, &first)) {
+	switch (label_add(t, r->label, t->line, &first)) {
+	case 0:
+		break;
+	case 1:
 		table_error(t, "duplicate section [%s] (first at %s:%u)", r->label,
 			    t->firsts[first].file, t->firsts[first].line);
+		return;
+	default:
+		table_error(t, "out of memory");
 		return;
 	}
 	r->pending = true;
@@ -206,23 +140,17 @@ static struct section *current(struct reader *r)
 	struct table *t = r->t;
 
 	if (r->pending) {
-		if (!table_reserve(t, t->n + 1)) {
+		struct section *sec = section_new(t);
+		if (!sec) {
 			table_error(t, "out of memory");
 			return NULL;
 		}
-		struct section *sec = memset(&t->s[t->n], 0, sizeof(*sec));
 		memcpy(sec->label, r->label, sizeof(sec->label));
 		sec->file = t->file;
 		sec->line = r->pending_line;
-		r->cur = (long)t->n++;
+		r->cur = (long)t->n - 1;
 		r->pending = false;
 		r->open = true;
-		if (!labels_reserve(t, t->labels.n + 1) ||
-		    !strmap_put(&t->labels, sec->label, t->labels.n)) {
-			table_error(t, "out of memory");
-			return NULL;
-		}
-		t->firsts[t->labels.n - 1] = (struct first){ sec->file, sec->line };
 	}
 	if (r->cur < 0) {
 		table_error(t, "key before any [section]");
@@ -231,12 +159,16 @@ static struct section *current(struct reader *r)
 	return &t->s[r->cur];
 }
 
-/* The key named s (len bytes), or K_COUNT. */
+/* The key named s (len bytes, none of them NUL), or K_COUNT. */
 static int key_of(const char *s, size_t len)
 {
-	for (int k = 0; k < K_COUNT; k++)
-		if (strlen(key_names[k]) == len && memcmp(s, key_names[k], len) == 0)
+	for (int k = 0; k < K_COUNT; k++) {
+		size_t i = 0;
+		while (i < len && key_names[k][i] == s[i])
+			i++;
+		if (i == len && key_names[k][i] == '\0')
 			return k;
+	}
 	return K_COUNT;
 }
 
@@ -312,29 +244,57 @@ static void key_value(struct reader *r, const char *s, size_t len, const char *e
 	value(t, sec, k, s + i, vlen);
 }
 
+/* Is every byte printable ASCII, 0x20-0x7e? Eight bytes at a time: a
+ * word has a byte below 0x20 exactly when subtracting 0x20 from every byte
+ * borrows into the high bit of one that had it clear, and a byte above
+ * 0x7e exactly when adding 1 sets the high bit or it was set (Anderson's
+ * "bit twiddling hacks": hasless, hasmore). A tab is not printable here;
+ * its line is looked at again byte by byte. */
+static bool printable(const char *s, size_t len)
+{
+	const uint64_t ones = 0x0101010101010101ull, high = ones << 7;
+	size_t k = 0;
+
+	for (; k + 8 <= len; k += 8) {
+		uint64_t w;
+		memcpy(&w, s + k, 8);
+		if (((w - 0x20 * ones) & ~w & high) || (((w + ones) | w) & high))
+			return false;
+	}
+	for (; k < len; k++)
+		if ((unsigned char)s[k] < 0x20 || (unsigned char)s[k] > 0x7e)
+			return false;
+	return true;
+}
+
+/* The first byte a line may not hold (neither printable ASCII nor a tab),
+ * or NULL. */
+static const char *bad_byte(const char *s, size_t len)
+{
+	if (printable(s, len))
+		return NULL;
+	for (size_t k = 0; k < len; k++)
+		if (((unsigned char)s[k] < 0x20 && s[k] != '\t') || (unsigned char)s[k] > 0x7e)
+			return s + k;
+	return NULL;
+}
+
 /* One line, without its '\n'. A ':' before the first '=' is refused, since
  * INI readers elsewhere take it as the separator and would read another
  * key. */
 static void parse_line(struct reader *r, const char *s, size_t len)
 {
 	struct table *t = r->t;
-	const char *eq = NULL;
-	bool colon = false;
+	const char *eq, *bad;
 	size_t i = 0;
 
 	if (len > MAX_TABLE_LINE) {
 		table_error(t, "line longer than %d bytes", MAX_TABLE_LINE);
 		return;
 	}
-	for (size_t k = 0; k < len; k++) {
-		unsigned char c = (unsigned char)s[k];
-		if ((c < 0x20 && c != '\t') || c > 0x7e) {
-			table_error(t, "control or non-ASCII byte 0x%02x", c);
-			return;
-		}
-		if (c == '=' && !eq)
-			eq = s + k;
-		colon |= c == ':' && !eq;
+	if ((bad = bad_byte(s, len))) {
+		table_error(t, "control or non-ASCII byte 0x%02x", (unsigned char)*bad);
+		return;
 	}
 	while (i < len && is_blank(s[i]))
 		i++;
@@ -344,7 +304,7 @@ static void parse_line(struct reader *r, const char *s, size_t len)
 		table_error(t, "indented line (would continue the previous value)");
 	else if (s[0] == '[')
 		header(r, s, len);
-	else if (!eq || colon)
+	else if (!(eq = memchr(s, '=', len)) || memchr(s, ':', (size_t)(eq - s)))
 		table_error(t, "want 'key = value'");
 	else
 		key_value(r, s, len, eq);
@@ -374,38 +334,22 @@ void table_parse(struct table *t, const char *file, const char *buf, size_t len)
 	t->file = NULL;
 }
 
-/* Keep a malloc'd file name alive as long as the table (sections point to it). */
-bool table_keep(struct table *t, char *path)
-{
-	char **v = realloc(t->paths, (t->npaths + 1) * sizeof(*v));
 
-	if (!v) {
+/* Every file's text, parsed in order, with room made first for as many
+ * labels as there are '[' in them, at most one per section, so that the
+ * labels' map is sized once. Frees each text. */
+void table_parse_texts(struct table *t, struct table_text *v, size_t n)
+{
+	size_t brackets = 0;
+
+	for (size_t i = 0; i < n; i++)
+		for (const char *p = v[i].buf, *end = p + v[i].len;
+		     (p = memchr(p, '[', (size_t)(end - p))); p++)
+			brackets++;
+	if (!table_reserve(t, t->labels.n + brackets))
 		table_error(t, "out of memory");
-		free(path);
-		return false;
+	for (size_t i = 0; i < n; i++) {
+		table_parse(t, v[i].file, v[i].buf, v[i].len);
+		free(v[i].buf);
 	}
-	t->paths = v;
-	t->paths[t->npaths++] = path;
-	return true;
-}
-
-void table_free(struct table *t)
-{
-	for (size_t i = 0; i < t->n; i++)
-		section_free(&t->s[i]);
-	free(t->s);
-	strmap_free(&t->labels);
-	free(t->firsts);
-	t->firsts = NULL;
-	t->firsts_cap = 0;
-	t->cap = 0;
-	free_names(t->paths, t->npaths);
-	for (size_t i = 0; i < t->nstamps; i++)
-		free(t->stamps[i].path);
-	free(t->stamps);
-	t->stamps = NULL;
-	t->nstamps = 0;
-	t->s = NULL;
-	t->paths = NULL;
-	t->n = t->npaths = 0;
 }

@@ -50,7 +50,8 @@ static void decide(const struct table *t)
 	}
 }
 
-static void parse(struct table *t, const uint8_t *data, size_t size, const struct spec *only)
+/* Parses up to four files of data; returns how many bytes were read. */
+static size_t parse(struct table *t, const uint8_t *data, size_t size, const struct spec *only)
 {
 	static const char *const names[] = { "a.conf", "b.conf", "c.conf", "d.conf" };
 	size_t start = 0, file = 0;
@@ -64,6 +65,17 @@ static void parse(struct table *t, const uint8_t *data, size_t size, const struc
 		table_parse(t, names[file++], (const char *)data + start, i - start);
 		start = i + 1;
 	}
+	return start < size ? start : size;
+}
+
+/* A table read without error holds no byte but printable ASCII, tab and
+ * newline (and the 0xff that split the files). */
+static void check_bytes(const uint8_t *data, size_t size)
+{
+	for (size_t i = 0; i < size; i++)
+		if (data[i] != 0xff && data[i] != '\n' && data[i] != '\t' &&
+		    (data[i] < 0x20 || data[i] > 0x7e))
+			abort();
 }
 
 /* The launch's reading of the table against the whole one, for a few SPECs. */
@@ -91,9 +103,10 @@ static void launch_reads_alike(const struct table *whole, const uint8_t *data, s
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct table t;
+	size_t used = parse(&t, data, size, NULL);
 
-	parse(&t, data, size, NULL);
 	if (t.errors == 0) {
+		check_bytes(data, used);
 		check(&t);
 		decide(&t);
 		launch_reads_alike(&t, data, size);

@@ -1,6 +1,7 @@
 /* strmap.c: a map from strings to numbers, for lookups that must not cost
  * a pass over the whole table each (section labels, resolved names). Open
- * addressing, at most half full, the hash kept in the slot; keys copied
+ * addressing, at most three quarters full (a big table's map is memory
+ * touched at every launch), the hash kept in the slot; keys copied
  * into blocks that never move, a few kilobytes at a time rather than one
  * allocation each. Pure apart from malloc. */
 #include <stdlib.h>
@@ -53,7 +54,7 @@ bool strmap_reserve(struct strmap *m, size_t n)
 {
 	struct strmap bigger = { NULL, m->cap ? m->cap : 64, m->n, m->keys };
 
-	while (2 * n > bigger.cap)
+	while (4 * n > 3 * bigger.cap)
 		bigger.cap *= 2;
 	if (bigger.cap == m->cap)
 		return true;

@@ -11,10 +11,8 @@
  * drop, verify, leave a root caller's session behind, place the fds, build
  * the environment, log, exec. Every failure exits where it happens;
  * sockets bound so far close with the process. */
-#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <syslog.h>
 #include <unistd.h>
 
@@ -96,17 +94,14 @@ static void read_table(struct table *t, const struct cli *c, const struct ident 
 
 /* The decision for every SPEC; nothing is bound unless all are granted. */
 static bool authorize(const struct cli *c, const struct table *t, const struct ident *target,
-		      int cmd_fd, struct grant *g, bool *pinned)
+		      const struct program *prog, struct grant *g, bool *pinned)
 {
-	struct stat st;
 	unsigned unpriv = unpriv_port_start();
 	bool ok = true;
 
-	if (fstat(cmd_fd, &st) != 0)
-		die(EXIT_SYSTEM, "fstat command: %s", strerror(errno));
 	*pinned = false;
 	for (size_t i = 0; i < c->nspecs; i++) {
-		g[i].by = policy_decide(t, &c->specs[i], target, st.st_dev, st.st_ino, unpriv,
+		g[i].by = policy_decide(t, &c->specs[i], target, prog->dev, prog->ino, unpriv,
 					&g[i].why);
 		ok = ok && (g[i].why == GRANT_SECTION || g[i].why == GRANT_FREE);
 		*pinned = *pinned || (g[i].by && g[i].by->program);
@@ -170,7 +165,7 @@ int main(int argc, char **argv)
 	priv_resume(&caller);
 	program_identify(cmd_fd, &prog);
 	read_table(&t, &c, &caller);
-	ok = authorize(&c, &t, &target, cmd_fd, g, &pinned);
+	ok = authorize(&c, &t, &target, &prog, g, &pinned);
 	if (c.self_bind || c.dry_run || c.verbose)
 		kern = kernel_enforces(&t);
 	if (!ok) {

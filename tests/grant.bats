@@ -60,6 +60,12 @@ port = 85
 address = 0.0.0.0 ::
 user = pbt_alice
 
+; above 1024, for one address: the port is owned on every address
+[daveaddr]
+port = 8085
+address = 127.0.0.1
+user = pbt_dave
+
 [tcponly]
 port = 86 9001
 protocol = tcp
@@ -288,6 +294,13 @@ pbt_alice | 84             | -    | probe   | 77 | permission denied
 pbt_alice | 0.0.0.0:84     | -    | probe   | 77 | permission denied
 pbt_alice | [::]:84        | -    | probe   | 77 | permission denied
 pbt_bob   | 127.0.0.1:84   | -    | probe   | 77 | permission denied
+# [daveaddr]: 8085 on 127.0.0.1 only, and owned, not free, on the others
+# (a launch keeps only the sections that list its port, whatever their
+# address: this one must still deny)
+pbt_dave  | 127.0.0.1:8085 | -    | probe   | 0  | daveaddr
+pbt_dave  | 127.0.0.2:8085 | -    | probe   | 77 | permission denied
+pbt_bob   | 127.0.0.2:8085 | -    | probe   | 77 | permission denied
+pbt_bob   | 8085           | -    | probe   | 77 | permission denied
 # [wild]: address = 0.0.0.0 ::
 pbt_alice | 85             | -    | probe   | 0  | wild
 pbt_alice | 0.0.0.0:85     | -    | probe   | 0  | wild

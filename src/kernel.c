@@ -32,7 +32,7 @@ static bool lookup_close(int fd, const void *key, void *value)
 	a.map_fd = (__u32)fd;
 	a.key = (__u64)(unsigned long)key;
 	a.value = (__u64)(unsigned long)value;
-	ok = syscall(__NR_bpf, BPF_MAP_LOOKUP_ELEM, &a, sizeof(a)) == 0;
+	ok = bpf_fd(BPF_MAP_LOOKUP_ELEM, &a) == 0;
 	err = errno;
 	close(fd);
 	errno = err;

@@ -333,9 +333,7 @@ static void resolve(struct table *t, struct section *sec, struct strmap names[2]
 static bool wanted(const struct table *t, const struct section *s)
 {
 	for (size_t i = 0; t->only && i < t->nonly; i++) {
-		const struct spec *sp = &t->only[i];
-		if ((s->protos & (unsigned)sp->proto) && ranges_has(&s->ports, sp->port) &&
-		    policy_allows_addr(s, &sp->addr))
+		if (policy_lists(s, &t->only[i]) && policy_allows_addr(s, &t->only[i].addr))
 			return true;
 	}
 	return !t->only;

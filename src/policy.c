@@ -38,6 +38,13 @@ bool policy_allows_addr(const struct section *s, const struct addr *a)
 	return has_addr(s, a->family, a->bytes);
 }
 
+/* Does the section list the SPEC's protocol and port? policy_decide()
+ * looks at no other section; a launch keeps no other (table.c). */
+bool policy_lists(const struct section *s, const struct spec *sp)
+{
+	return (s->protos & (unsigned)sp->proto) && ranges_has(&s->ports, sp->port);
+}
+
 /* A (protocol, port) that any section lists belongs to the table: only a
  * matching section grants it, whatever its number. A port no section lists
  * is granted where the target could bind it without us. */
@@ -49,7 +56,7 @@ const struct section *policy_decide(const struct table *t, const struct spec *sp
 
 	for (size_t i = 0; i < t->n; i++) {
 		const struct section *s = &t->s[i];
-		if (!(s->protos & (unsigned)sp->proto) || !ranges_has(&s->ports, sp->port))
+		if (!policy_lists(s, sp))
 			continue;
 		owned = true;
 		if (!policy_allows_addr(s, &sp->addr) || !policy_names(s, target))

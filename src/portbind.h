@@ -250,6 +250,7 @@ const struct section *policy_decide(const struct table *t, const struct spec *sp
 				    unsigned unpriv_start, enum verdict *why);
 bool policy_names(const struct section *s, const struct ident *id);
 bool policy_allows_addr(const struct section *s, const struct addr *a);
+bool policy_lists(const struct section *s, const struct spec *sp);
 
 /* ident.c */
 void ident_caller(struct ident *id);

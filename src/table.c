@@ -65,12 +65,11 @@ static void finish_section(struct table *t, struct section *sec)
 		sec->protos = PROTO_TCP | PROTO_UDP;
 }
 
-/* Could the section decide one of the launch's requests? policy_decide()
- * passes over every section that does not list the protocol and port. */
+/* Could the section decide one of the launch's requests? */
 static bool decides(const struct table *t, const struct section *s)
 {
 	for (size_t i = 0; i < t->nonly; i++)
-		if ((s->protos & (unsigned)t->only[i].proto) && ranges_has(&s->ports, t->only[i].port))
+		if (policy_lists(s, &t->only[i]))
 			return true;
 	return false;
 }

@@ -11,6 +11,7 @@
 #include <pwd.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -134,13 +135,19 @@ static bool text_add(struct texts *x, const char *shown, char *buf, size_t len)
 	return true;
 }
 
+/* A table file is mapped rather than read: its pages are the page cache's,
+ * shared with every other launch, mapped at once (MAP_POPULATE) instead of
+ * being copied into fresh memory one page fault at a time. The mapping is
+ * private and read-only, and the parser reads only the len bytes of it.
+ * Table files are root's alone (judged above, on this descriptor): a file
+ * shortened while it is being read, which only root can do, would end the
+ * launch with SIGBUS, before anything was bound. */
 static void load_file(struct table *t, struct texts *x, int dirfd, const char *name,
 		      const char *path, const char *shown, bool check_owner)
 {
 	int fd = open_in(dirfd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC, shown);
 	struct stat st;
-	char *buf = NULL;
-	size_t len = 0;
+	char *buf = (char *)"";
 	bool ok;
 
 	t->file = shown;
@@ -156,23 +163,15 @@ static void load_file(struct table *t, struct texts *x, int dirfd, const char *n
 		/* counted */
 	} else if (st.st_size > MAX_TABLE_FILE) {
 		table_error(t, "larger than %d bytes", MAX_TABLE_FILE);
-	} else if (!(buf = malloc((size_t)st.st_size + 1))) {
+	} else if (st.st_size > 0 &&
+		   (buf = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE | MAP_POPULATE, fd,
+			       0)) == MAP_FAILED) {
+		table_error(t, "mmap: %s", strerror(errno));
+	} else if (!text_add(x, shown, buf, (size_t)st.st_size)) {
 		table_error(t, "out of memory");
-	} else {
-		size_t cap = (size_t)st.st_size + 1;
-		ssize_t n;
-		while ((n = read(fd, buf + len, cap - len)) > 0 && (len += (size_t)n) < cap)
-			;
-		if (n < 0)
-			table_error(t, "read: %s", strerror(errno));
-		else if (len == cap)
-			table_error(t, "file grew while being read");
-		else if (!text_add(x, shown, buf, len))
-			table_error(t, "out of memory");
-		else
-			buf = NULL; /* x's now */
+		if (st.st_size > 0)
+			munmap(buf, (size_t)st.st_size);
 	}
-	free(buf);
 	t->file = shown;
 	t->line = 0;
 	if (close(fd) != 0)
@@ -385,6 +384,9 @@ void load_table(struct table *t, const char *conf, const char *dir, bool check_o
 	if (at >= 0)
 		close(at);
 	table_parse_texts(t, x.v, x.n);
+	for (size_t i = 0; i < x.n; i++)
+		if (x.v[i].len > 0 && munmap(x.v[i].buf, x.v[i].len) != 0)
+			die(EXIT_SYSTEM, "munmap: %s", strerror(errno));
 	free(x.v);
 	struct strmap names[2] = { { 0 }, { 0 } };
 	for (size_t i = 0; i < t->n; i++)

@@ -222,13 +222,13 @@ bool table_keep(struct table *t, char *path);
 void table_free(struct table *t);
 
 /* table.c */
-struct table_text { /* a table file's bytes, read whole */
+struct table_text { /* a table file's bytes, mapped whole */
 	const char *file; /* its name, as messages show it */
-	char *buf;
+	char *buf;        /* "" for an empty file, which is not mapped */
 	size_t len;
 };
 void table_parse(struct table *t, const char *file, const char *buf, size_t len);
-void table_parse_texts(struct table *t, struct table_text *v, size_t n);
+void table_parse_texts(struct table *t, const struct table_text *v, size_t n);
 
 /* keys.c */
 extern const char *const key_names[K_COUNT]; /* the key names, by enum key */

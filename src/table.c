@@ -336,19 +336,18 @@ void table_parse(struct table *t, const char *file, const char *buf, size_t len)
 
 /* Every file's text, parsed in order, with room made first for as many
  * labels as there are '[' in them, at most one per section, so that the
- * labels' map is sized once. Frees each text. */
-void table_parse_texts(struct table *t, struct table_text *v, size_t n)
+ * labels' map is sized once. */
+void table_parse_texts(struct table *t, const struct table_text *v, size_t n)
 {
 	size_t brackets = 0;
 
-	for (size_t i = 0; i < n; i++)
-		for (const char *p = v[i].buf, *end = p + v[i].len;
-		     (p = memchr(p, '[', (size_t)(end - p))); p++)
-			brackets++;
+	for (size_t i = 0; i < n; i++) {
+		const char *p = v[i].buf, *end = p + v[i].len;
+		while (p < end && (p = memchr(p, '[', (size_t)(end - p))))
+			brackets++, p++;
+	}
 	if (!table_reserve(t, t->labels.n + brackets))
 		table_error(t, "out of memory");
-	for (size_t i = 0; i < n; i++) {
+	for (size_t i = 0; i < n; i++)
 		table_parse(t, v[i].file, v[i].buf, v[i].len);
-		free(v[i].buf);
-	}
 }

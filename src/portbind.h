@@ -140,15 +140,28 @@ struct strmap {
 	struct strmap_keys *keys; /* where the keys are copied to */
 };
 
+struct table_text { /* a table file's bytes, mapped whole */
+	const char *file; /* its name, as messages show it */
+	char *buf;        /* "" for an empty file, which is not mapped */
+	size_t len;
+};
+
+/* The labels of a table being read (sections.c). */
+struct labels {
+	struct label_slot {
+		uint32_t hash, k; /* k: 1 + the label's index in at; 0: empty */
+	} *v;
+	size_t cap;
+	struct label_at {
+		uint32_t off, line, text; /* where it is: texts[text].buf + off */
+	} *at;
+	size_t n, max;
+	const struct table_text *texts;
+};
+
 struct table {
 	struct section *s;
 	size_t n, cap;
-	struct strmap labels; /* label -> index in firsts */
-	struct first {        /* where each label was first seen */
-		const char *file;
-		unsigned line;
-	} *firsts;
-	size_t firsts_cap;
 	/* A launch's requests: if set, the table keeps only the sections
 	 * that list the protocol and port of one, and resolves only those
 	 * that could grant one (load.c). */
@@ -209,25 +222,22 @@ int spec_parse(struct spec *sp, const char *s, size_t len, char *err, size_t err
 bool strmap_get(const struct strmap *m, const char *key, uint32_t *val);
 int strmap_add(struct strmap *m, const char *key, uint32_t val, uint32_t *old);
 bool strmap_reserve(struct strmap *m, size_t n);
+uint32_t strmap_hash(const char *key, size_t len);
 void strmap_free(struct strmap *m);
 
 /* sections.c */
 void table_init(struct table *t, FILE *errout);
 void table_error(struct table *t, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-bool table_reserve(struct table *t, size_t n);
 struct section *section_new(struct table *t);
 void section_free(struct section *s);
-int label_add(struct table *t, const char *label, unsigned line, uint32_t *first);
+bool labels_init(struct labels *l, const struct table_text *texts, size_t ntexts);
+int labels_add(struct labels *l, size_t text, const char *s, size_t len, const char **file,
+	       unsigned *line);
+void labels_free(struct labels *l);
 bool table_keep(struct table *t, char *path);
 void table_free(struct table *t);
 
 /* table.c */
-struct table_text { /* a table file's bytes, mapped whole */
-	const char *file; /* its name, as messages show it */
-	char *buf;        /* "" for an empty file, which is not mapped */
-	size_t len;
-};
-void table_parse(struct table *t, const char *file, const char *buf, size_t len);
 void table_parse_texts(struct table *t, const struct table_text *v, size_t n);
 
 /* keys.c */

@@ -1,5 +1,5 @@
-/* sections.c: the table in memory: its sections, its labels with where
- * each was first seen, the file names they point to, and its errors.
+/* sections.c: the table in memory: its sections, the file names they
+ * point to and its errors, and the labels of a table being read.
  * Pure apart from malloc and the error stream; table.c fills it. */
 #include <stdarg.h>
 #include <stdlib.h>
@@ -46,33 +46,74 @@ struct section *section_new(struct table *t)
 	return memset(&t->s[t->n++], 0, sizeof(struct section));
 }
 
-/* Room for n labels in all, and where each was first seen; false when out
- * of memory. */
-bool table_reserve(struct table *t, size_t n)
+/* The labels of the table being read, to find a duplicate in one lookup.
+ * A label is not copied: it is read where it stands in its text, which
+ * outlives the set (table_parse_texts() holds both). Open addressing, at
+ * most three quarters full, sized once for as many labels as the texts
+ * have '[' bytes, since a label begins a line with one: the set never
+ * grows. Eight bytes a slot and twelve a label, the memory a launch
+ * touches for every section of a big table. False when out of memory. */
+bool labels_init(struct labels *l, const struct table_text *texts, size_t ntexts)
 {
-	if (n > t->firsts_cap) {
-		size_t cap = n > 2 * t->firsts_cap ? n : 2 * t->firsts_cap;
-		struct first *v = realloc(t->firsts, cap * sizeof(*v));
-		if (!v)
-			return false;
-		t->firsts = v;
-		t->firsts_cap = cap;
+	size_t max = 0;
+
+	memset(l, 0, sizeof(*l));
+	l->texts = texts;
+	for (size_t i = 0; i < ntexts; i++) {
+		const char *p = texts[i].buf, *end = p + texts[i].len;
+		while (p < end && (p = memchr(p, '[', (size_t)(end - p))))
+			max++, p++;
 	}
-	return strmap_reserve(&t->labels, n);
+	if (max >= UINT32_MAX / 2)
+		return false;
+	for (l->cap = 64; 4 * max > 3 * l->cap;)
+		l->cap *= 2;
+	l->max = max;
+	l->v = calloc(l->cap, sizeof(*l->v));
+	l->at = malloc((max ? max : 1) * sizeof(*l->at));
+	return l->v && l->at;
 }
 
-/* A new label, first seen here: 0, or 1 and *first (its index in
- * t->firsts) if it was seen before; -1 when out of memory. */
-int label_add(struct table *t, const char *label, unsigned line, uint32_t *first)
+/* Is the label at b (which ends at a ']' in its text) the len bytes at s?
+ * Compared byte by byte, so that nothing past b's ']' is read. */
+static bool same_label(const char *b, const char *s, size_t len)
 {
-	int rc;
+	size_t i = 0;
 
-	if (!table_reserve(t, t->labels.n + 1))
+	while (i < len && b[i] == s[i])
+		i++;
+	return i == len && b[len] == ']';
+}
+
+/* The label at s (len bytes before a ']', in text number `text`, on line
+ * *line): 0 if new, 1 if seen before, with where it first was in *file
+ * and *line; -1 if the set is full, which one label a '[' rules out. */
+int labels_add(struct labels *l, size_t text, const char *s, size_t len, const char **file,
+	       unsigned *line)
+{
+	uint32_t h = strmap_hash(s, len);
+	size_t i = h & (l->cap - 1);
+
+	for (; l->v[i].k; i = (i + 1) & (l->cap - 1)) {
+		const struct label_at *a = &l->at[l->v[i].k - 1];
+		if (l->v[i].hash == h && same_label(l->texts[a->text].buf + a->off, s, len)) {
+			*file = l->texts[a->text].file;
+			*line = a->line;
+			return 1;
+		}
+	}
+	if (l->n == l->max)
 		return -1;
-	rc = strmap_add(&t->labels, label, (uint32_t)t->labels.n, first);
-	if (rc == 0)
-		t->firsts[t->labels.n - 1] = (struct first){ t->file, line };
-	return rc;
+	l->at[l->n++] = (struct label_at){ (uint32_t)(s - l->texts[text].buf), *line, (uint32_t)text };
+	l->v[i] = (struct label_slot){ h, (uint32_t)l->n };
+	return 0;
+}
+
+void labels_free(struct labels *l)
+{
+	free(l->v);
+	free(l->at);
+	memset(l, 0, sizeof(*l));
 }
 
 static void free_names(char **v, size_t n)
@@ -114,10 +155,6 @@ void table_free(struct table *t)
 	for (size_t i = 0; i < t->n; i++)
 		section_free(&t->s[i]);
 	free(t->s);
-	strmap_free(&t->labels);
-	free(t->firsts);
-	t->firsts = NULL;
-	t->firsts_cap = 0;
 	t->cap = 0;
 	free_names(t->paths, t->npaths);
 	for (size_t i = 0; i < t->nstamps; i++)

@@ -17,12 +17,13 @@ struct strmap_keys {
 	char bytes[];
 };
 
-static uint32_t hash(const char *key)
+/* The hash of the len bytes at key (for the labels in sections.c too). */
+uint32_t strmap_hash(const char *key, size_t len)
 {
 	uint64_t h = 0xcbf29ce484222325ull; /* FNV-1a */
 
-	for (const char *p = key; *p; p++)
-		h = (h ^ (unsigned char)*p) * 0x100000001b3ull;
+	for (size_t i = 0; i < len; i++)
+		h = (h ^ (unsigned char)key[i]) * 0x100000001b3ull;
 	/* A multiply carries only upwards: fold the high bits into the low
 	 * ones the mask keeps (MurmurHash3's finalizer). */
 	h = (h ^ (h >> 33)) * 0xff51afd7ed558ccdull;
@@ -41,7 +42,7 @@ static size_t slot(const struct strmap *m, const char *key, uint32_t h)
 
 bool strmap_get(const struct strmap *m, const char *key, uint32_t *val)
 {
-	size_t i = m->cap ? slot(m, key, hash(key)) : 0;
+	size_t i = m->cap ? slot(m, key, strmap_hash(key, strlen(key))) : 0;
 
 	if (!m->cap || !m->v[i].key)
 		return false;
@@ -97,7 +98,7 @@ static const char *keep_key(struct strmap *m, const char *key)
  * to its value and returns 1; -1 when out of memory. */
 int strmap_add(struct strmap *m, const char *key, uint32_t val, uint32_t *old)
 {
-	uint32_t h = hash(key);
+	uint32_t h = strmap_hash(key, strlen(key));
 	size_t i;
 
 	if (!strmap_reserve(m, m->n + 1))

@@ -15,6 +15,8 @@
 
 struct reader {
 	struct table *t;
+	struct labels *labels; /* of every text read so far */
+	size_t text;           /* the index of this one */
 	long cur;          /* index of the current section, -1 before the first */
 	bool pending;      /* a [header] was read, its section not yet created */
 	bool skipping;     /* a bad [header] was read: ignore keys up to the next */
@@ -99,14 +101,14 @@ static void header(struct reader *r, const char *s, size_t len)
 {
 	struct table *t = r->t;
 	size_t n = header_label(s, len);
-	uint32_t first;
+	const char *file;
+	unsigned line = t->line;
 
 	end_section(r);
 	if (r->pending) {
-		unsigned here = t->line;
 		t->line = r->pending_line;
 		table_error(t, "section [%s] has no keys", r->label);
-		t->line = here;
+		t->line = line;
 	}
 	r->pending = false;
 	r->skipping = true;
@@ -117,12 +119,11 @@ static void header(struct reader *r, const char *s, size_t len)
 	}
 	memcpy(r->label, s + 1, n);
 	r->label[n] = '\0';
-	switch (label_add(t, r->label, t->line, &first)) {
+	switch (labels_add(r->labels, r->text, s + 1, n, &file, &line)) {
 	case 0:
 		break;
 	case 1:
-		table_error(t, "duplicate section [%s] (first at %s:%u)", r->label,
-			    t->firsts[first].file, t->firsts[first].line);
+		table_error(t, "duplicate section [%s] (first at %s:%u)", r->label, file, line);
 		return;
 	default:
 		table_error(t, "out of memory");
@@ -309,13 +310,13 @@ static void parse_line(struct reader *r, const char *s, size_t len)
 		key_value(r, s, len, eq);
 }
 
-/* Parse one file's bytes into t. Errors are counted in t->errors. */
-void table_parse(struct table *t, const char *file, const char *buf, size_t len)
+/* One text's bytes into t. Errors are counted in t->errors. */
+static void parse_text(struct table *t, struct labels *labels, size_t text)
 {
-	struct reader r = { .t = t, .cur = -1 };
-	const char *p = buf, *end = buf + len;
+	struct reader r = { .t = t, .labels = labels, .text = text, .cur = -1 };
+	const char *p = labels->texts[text].buf, *end = p + labels->texts[text].len;
 
-	t->file = file;
+	t->file = labels->texts[text].file;
 	t->line = 0;
 	t->nfiles++;
 	while (p < end) {
@@ -333,21 +334,17 @@ void table_parse(struct table *t, const char *file, const char *buf, size_t len)
 	t->file = NULL;
 }
 
-
-/* Every file's text, parsed in order, with room made first for as many
- * labels as there are '[' in them, at most one per section, so that the
- * labels' map is sized once. */
+/* Every file's text into t, in order, each label checked against those of
+ * every text before (duplicates are errors across files too). The texts
+ * must stay as they are until this returns. */
 void table_parse_texts(struct table *t, const struct table_text *v, size_t n)
 {
-	size_t brackets = 0;
+	struct labels labels;
 
-	for (size_t i = 0; i < n; i++) {
-		const char *p = v[i].buf, *end = p + v[i].len;
-		while (p < end && (p = memchr(p, '[', (size_t)(end - p))))
-			brackets++, p++;
-	}
-	if (!table_reserve(t, t->labels.n + brackets))
+	if (!labels_init(&labels, v, n))
 		table_error(t, "out of memory");
-	for (size_t i = 0; i < n; i++)
-		table_parse(t, v[i].file, v[i].buf, v[i].len);
+	else
+		for (size_t i = 0; i < n; i++)
+			parse_text(t, &labels, i);
+	labels_free(&labels);
 }

@@ -50,21 +50,29 @@ static void decide(const struct table *t)
 	}
 }
 
-/* Parses up to four files of data; returns how many bytes were read. */
+/* Parses up to four files of data, each a copy of its own (as each table
+ * file is a mapping of its own); returns how many bytes were read. */
 static size_t parse(struct table *t, const uint8_t *data, size_t size, const struct spec *only)
 {
 	static const char *const names[] = { "a.conf", "b.conf", "c.conf", "d.conf" };
-	size_t start = 0, file = 0;
+	struct table_text texts[4];
+	size_t start = 0, n = 0;
 
 	table_init(t, NULL);
 	t->only = only;
 	t->nonly = only ? 1 : 0;
-	for (size_t i = 0; i <= size && file < 4; i++) {
+	for (size_t i = 0; i <= size && n < 4; i++) {
 		if (i < size && data[i] != 0xff)
 			continue;
-		table_parse(t, names[file++], (const char *)data + start, i - start);
+		texts[n] = (struct table_text){ names[n], malloc(i - start + 1), i - start };
+		if (!texts[n].buf)
+			abort();
+		memcpy(texts[n++].buf, data + start, i - start);
 		start = i + 1;
 	}
+	table_parse_texts(t, texts, n);
+	for (size_t i = 0; i < n; i++)
+		free(texts[i].buf);
 	return start < size ? start : size;
 }
 

@@ -155,7 +155,7 @@ struct labels {
 	struct label_at {
 		uint32_t off, line, text; /* where it is: texts[text].buf + off */
 	} *at;
-	size_t n, max;
+	size_t n, max, size;
 	const struct table_text *texts;
 };
 

@@ -1,11 +1,16 @@
 /* sections.c: the table in memory: its sections, the file names they
  * point to and its errors, and the labels of a table being read.
- * Pure apart from malloc and the error stream; table.c fills it. */
+ * Pure apart from memory (malloc, and mmap for a big table's labels) and
+ * the error stream; table.c fills it. */
+#include <errno.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #include "portbind.h"
+
+#define LABELS_MAPPED 65536 /* bytes: the labels of some 2,700 sections */
 
 void table_init(struct table *t, FILE *errout)
 {
@@ -69,9 +74,16 @@ bool labels_init(struct labels *l, const struct table_text *texts, size_t ntexts
 	for (l->cap = 64; 4 * max > 3 * l->cap;)
 		l->cap *= 2;
 	l->max = max;
-	l->v = calloc(l->cap, sizeof(*l->v));
-	l->at = malloc((max ? max : 1) * sizeof(*l->at));
-	return l->v && l->at;
+	l->size = l->cap * sizeof(*l->v) + max * sizeof(*l->at);
+	/* A big set is touched all over at once: mapped with its pages
+	 * (MAP_POPULATE) rather than faulted in one at a time. */
+	if (l->size < LABELS_MAPPED)
+		l->v = calloc(1, l->size);
+	else if ((l->v = mmap(NULL, l->size, PROT_READ | PROT_WRITE,
+			      MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0)) == MAP_FAILED)
+		l->v = NULL;
+	l->at = l->v ? (struct label_at *)(l->v + l->cap) : NULL;
+	return l->v;
 }
 
 /* Is the label at b (which ends at a ']' in its text) the len bytes at s?
@@ -111,8 +123,10 @@ int labels_add(struct labels *l, size_t text, const char *s, size_t len, const c
 
 void labels_free(struct labels *l)
 {
-	free(l->v);
-	free(l->at);
+	if (l->size < LABELS_MAPPED)
+		free(l->v);
+	else if (l->v && munmap(l->v, l->size) != 0)
+		die(EXIT_SYSTEM, "munmap: %s", strerror(errno));
 	memset(l, 0, sizeof(*l));
 }
 

@@ -64,21 +64,33 @@ void priv_check_entry(void)
 			    need[i].name);
 }
 
-/* The effective set: empty, or all of the permitted set again. */
+/* Is the effective set empty (on: all of the permitted set)? */
+static bool caps_are(const struct __user_cap_data_struct *data, bool on)
+{
+	for (int i = 0; i < _LINUX_CAPABILITY_U32S_3; i++)
+		if (data[i].effective != (on ? data[i].permitted : 0))
+			return false;
+	return true;
+}
+
+/* The effective set: empty, or all of the permitted set again. The euid
+ * change just made has done it already, unless the caller's securebits
+ * say SECBIT_NO_SETUID_FIXUP: read, and set only if it is not so. */
 static void caps_effective(bool on)
 {
 	struct __user_cap_header_struct hdr = { _LINUX_CAPABILITY_VERSION_3, 0 };
 	struct __user_cap_data_struct data[_LINUX_CAPABILITY_U32S_3];
 
 	caps_read(data);
+	if (caps_are(data, on))
+		return;
 	for (int i = 0; i < _LINUX_CAPABILITY_U32S_3; i++)
 		data[i].effective = on ? data[i].permitted : 0;
 	if (syscall(SYS_capset, &hdr, data) != 0)
 		die(EXIT_SYSTEM, "capset: %s", strerror(errno));
 	caps_read(data);
-	for (int i = 0; i < _LINUX_CAPABILITY_U32S_3; i++)
-		if (data[i].effective != (on ? data[i].permitted : 0))
-			die(EXIT_SYSTEM, "the effective capability set did not change");
+	if (!caps_are(data, on))
+		die(EXIT_SYSTEM, "the effective capability set did not change");
 }
 
 /* For paths the caller names (the command): become the caller in effect,
@@ -97,8 +109,6 @@ void priv_as_caller(const struct ident *caller)
 	if (setresgid((gid_t)-1, caller->gid, (gid_t)-1) != 0 ||
 	    setresuid((uid_t)-1, caller->uid, (uid_t)-1) != 0)
 		die(EXIT_SYSTEM, "cannot take the caller's identity: %s", strerror(errno));
-	/* The euid change empties the effective set, unless the caller's
-	 * securebits say SECBIT_NO_SETUID_FIXUP: empty it ourselves. */
 	caps_effective(false);
 	/* An euid change resets the dumpable flag to fs.suid_dumpable. */
 	priv_nodump();

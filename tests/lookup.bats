@@ -63,6 +63,11 @@ ask_as_alice() {
 	expect_refused 126 "Permission denied"
 	run as pbt_alice env PATH="$vault/inner" "$PB" --dry-run 8081 -- pbt-cmd
 	expect_refused 126 "command not found: Permission denied"
+	# With securebits no_setuid_fixup the euid change leaves root's
+	# capabilities effective: portbind must empty the set itself.
+	run setpriv --securebits=+no_setuid_fixup --reuid=pbt_alice --regid=pbt_alice \
+		--init-groups -- "$PB" --dry-run 8081 -- "$vault/inner/pbt-cmd"
+	expect_refused 126 "Permission denied"
 }
 
 @test "PATH is searched as execvp does: a file that is not executable, or a directory, is passed over for the next entry" {

@@ -19,12 +19,12 @@ LIBS = -lseccomp
 
 SRCS = portbind.c cli.c parse.c table.c keys.c load.c policy.c ident.c sock.c priv.c fds.c \
 	env.c exec.c report.c log.c compile.c kernel.c strmap.c stamp.c restrict.c confine.c \
-	sections.c
+	sections.c chain.c
 OBJS = $(SRCS:%.c=$(BUILDDIR)/%.o)
 
 # portbind-guard: root only, never setuid, so it may use libbpf; it shares
 # the table code with portbind, and portbind links nothing of it.
-GUARD_OBJS = $(BUILDDIR)/guard.o $(patsubst %,$(BUILDDIR)/%.o,guardpolicy guardsys guardstatus compile parse table sections keys strmap load stamp policy log restrict)
+GUARD_OBJS = $(BUILDDIR)/guard.o $(patsubst %,$(BUILDDIR)/%.o,guardpolicy guardsys guardstatus compile parse table sections keys strmap chain load stamp policy log restrict)
 GUARD_LIBS = -lbpf
 BPF_CLANG ?= clang
 BPF_CFLAGS = -g -O2 -target bpf -mcpu=v3 -Wall -Werror -I/usr/include/$(shell $(CC) -print-multiarch)

@@ -1,9 +1,6 @@
 /* load.c: read the table files safely, then resolve the names in them.
- * Runs as root (euid 0) in the privileged path, so every file is opened
- * without following symlinks and without blocking (a FIFO would hang us),
- * and judged on the open descriptor (fstat), never on a path again. The
- * directories above a table file or a pinned program are judged the same
- * way, from "/" down, and the file is opened from the last one checked. */
+ * Runs as root (euid 0) in the privileged path: every file and directory
+ * is opened and judged by chain.c's rules. */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -17,108 +14,7 @@
 
 #include "portbind.h"
 
-/* openat(), where running out of fds or memory is the system's failure
- * (exit 71, as anywhere else), not an error in the table. */
-static int open_in(int at, const char *name, int flags, const char *what)
-{
-	int fd = openat(at, name, flags);
-
-	if (fd < 0 && (errno == EMFILE || errno == ENFILE || errno == ENOMEM))
-		die(EXIT_SYSTEM, "%s: %s", what, strerror(errno));
-	return fd;
-}
-
-/* The open file fd is of type `type` (S_IFREG or S_IFDIR), and, if
- * `roots`, owned by root and writable by root alone; otherwise one error
- * "WHAT: why" (just "why" when WHAT is empty) is counted. */
-static bool judge(struct table *t, const char *what, int fd, mode_t type, bool roots,
-		  struct stat *st)
-{
-	const char *why = NULL;
-
-	if (fstat(fd, st) != 0)
-		why = strerror(errno);
-	else if (S_ISLNK(st->st_mode))
-		why = "is a symbolic link (give the real path)";
-	else if ((st->st_mode & S_IFMT) != type)
-		why = type == S_IFDIR ? "not a directory" : "not a regular file";
-	else if (roots && st->st_uid != 0)
-		why = "not owned by root";
-	else if (roots && (st->st_mode & (S_IWGRP | S_IWOTH)))
-		why = "writable by group or others";
-	if (why)
-		table_error(t, "%s%s%s", what, *what ? ": " : "", why);
-	return !why;
-}
-
-/* One directory of a chain: NAME opened relative to AT without following
- * a symbolic link (O_PATH opens the link itself, and judge() refuses it),
- * and judged root's alone. DIR, the path so far, names it in the error. */
-static int open_dir_step(struct table *t, const char *owner, int at, const char *name,
-			 const char *dir)
-{
-	char what[512], shown[256];
-	struct stat st;
-	int fd;
-
-	snprintf(what, sizeof(what), "%s%sdirectory %s", owner, *owner ? ": " : "",
-		 clean(dir, shown, sizeof(shown)));
-	if (strcmp(name, ".") == 0 || strcmp(name, "..") == 0) {
-		table_error(t, "%s: want a path without . or ..", what);
-		return -1;
-	}
-	fd = open_in(at, name, O_PATH | O_NOFOLLOW | O_CLOEXEC, what);
-	if (fd < 0)
-		table_error(t, "%s: %s", what, strerror(errno));
-	else if (!judge(t, what, fd, S_IFDIR, true, &st)) {
-		close(fd);
-		fd = -1;
-	}
-	return fd;
-}
-
-/* Whoever may write a directory above a file may rename, remove or replace
- * the file, whatever its own owner and mode. So every directory from "/"
- * down to PATH's last component must be root's alone, judged on a
- * descriptor opened relative to the one above it. A sticky directory that
- * others may write (/tmp) is refused too, deliberately: the sticky bit
- * keeps them from renaming or removing root's entries, not from taking a
- * name that is missing (portbind.d is optional; a table file may not exist
- * yet) with an entry of their own, which rejects the table for everyone,
- * or, where fs.protected_hardlinks is 0, with a hard link to any root-owned
- * file, which passes every check.
- * Returns a descriptor of the last directory, to open *name (PATH's last
- * component) from: the file read is the file in the directories checked,
- * with no second lookup of the path. Or counts one error, prefixed with
- * OWNER ("program /x", or "" for a table file), and returns -1. */
-static int open_parent(struct table *t, const char *owner, const char *path, const char **name)
-{
-	const char *last = strrchr(path, '/');
-	char *dirs, *p, *slash;
-	int fd, next;
-
-	if (path[0] != '/' || !last[1]) {
-		table_error(t, "%s%swant an absolute path to a file", owner, *owner ? ": " : "");
-		return -1;
-	}
-	if (!(dirs = strndup(path, (size_t)(last - path) + 1)))
-		die(EXIT_SYSTEM, "out of memory");
-	fd = open_dir_step(t, owner, AT_FDCWD, "/", "/");
-	for (p = dirs + 1; fd >= 0 && (slash = strchr(p, '/')); p = slash + 1) {
-		if (slash == p)
-			continue; /* "//" */
-		*slash = '\0';
-		next = open_dir_step(t, owner, fd, p, dirs);
-		*slash = '/';
-		close(fd);
-		fd = next;
-	}
-	free(dirs);
-	*name = last + 1;
-	return fd;
-}
-
-/* The table's files, read whole, in order: parsed once all are read. */
+/* The table's files, mapped whole, in order: parsed once all are read. */
 struct texts {
 	struct table_text *v;
 	size_t n;
@@ -145,9 +41,8 @@ static bool text_add(struct texts *x, const char *shown, char *buf, size_t len)
 static void load_file(struct table *t, struct texts *x, int dirfd, const char *name,
 		      const char *path, const char *shown, bool check_owner)
 {
-	int fd = open_in(dirfd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC, shown);
+	int fd = chain_open(dirfd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC, shown);
 	struct stat st;
-	char *buf = (char *)"";
 	bool ok;
 
 	t->file = shown;
@@ -156,21 +51,24 @@ static void load_file(struct table *t, struct texts *x, int dirfd, const char *n
 		table_error(t, "cannot open: %s", errno == ELOOP ? "is a symbolic link" : strerror(errno));
 		return;
 	}
-	ok = judge(t, "", fd, S_IFREG, check_owner, &st);
+	ok = chain_judge(t, "", fd, S_IFREG, check_owner, &st);
 	if (ok)
 		load_stamp(t, path, &st);
 	if (!ok) {
 		/* counted */
 	} else if (st.st_size > MAX_TABLE_FILE) {
 		table_error(t, "larger than %d bytes", MAX_TABLE_FILE);
-	} else if (st.st_size > 0 &&
-		   (buf = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE | MAP_POPULATE, fd,
-			       0)) == MAP_FAILED) {
-		table_error(t, "mmap: %s", strerror(errno));
-	} else if (!text_add(x, shown, buf, (size_t)st.st_size)) {
-		table_error(t, "out of memory");
-		if (st.st_size > 0)
-			munmap(buf, (size_t)st.st_size);
+	} else {
+		size_t len = (size_t)st.st_size;
+		char *buf = len ? mmap(NULL, len, PROT_READ, MAP_PRIVATE | MAP_POPULATE, fd, 0)
+				: (char *)"";
+		if (buf == MAP_FAILED) {
+			table_error(t, "mmap: %s", strerror(errno));
+		} else if (!text_add(x, shown, buf, len)) {
+			table_error(t, "out of memory");
+			if (len > 0)
+				munmap(buf, len);
+		}
 	}
 	t->file = shown;
 	t->line = 0;
@@ -183,18 +81,43 @@ static int by_name(const void *a, const void *b)
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-/* portbind.d/: *.conf in byte order. Dotfiles and other suffixes (editor
- * backups, package manager leftovers) are ignored; a .conf name with odd
- * bytes is an error rather than something we print raw. */
+/* One name in portbind.d: a copy of it added to *names if it is *.conf,
+ * and not a dotfile; other suffixes (editor backups, package manager
+ * leftovers) are ignored, and a .conf name with odd bytes is an error
+ * rather than something we print raw. */
+static void dir_entry(struct table *t, const char *dir, const char *name, char ***names, size_t *n)
+{
+	size_t len = strlen(name);
+	char **v;
+
+	if (name[0] == '.' || len < 6 || strcmp(name + len - 5, ".conf") != 0)
+		return;
+	if (strspn(name, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+			 "0123456789_.@+-") != len) {
+		t->file = dir;
+		table_error(t, "file name with unexpected characters ending in .conf");
+		return;
+	}
+	if (!(v = realloc(*names, (*n + 1) * sizeof(*v))) || !(v[*n] = strdup(name)))
+		die(EXIT_SYSTEM, "out of memory");
+	*names = v;
+	++*n;
+}
+
+/* portbind.d/: *.conf in byte order, read from the directory's descriptor
+ * with getdents64(2) (no DIR stream: it would judge the descriptor again). */
 static void load_dir(struct table *t, struct texts *x, int at, const char *name, const char *dir,
 		     bool check_owner)
 {
-	int fd = open_in(at, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC, dir);
+	int fd = chain_open(at, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC, dir);
+	union {
+		struct dirent64 align;
+		char bytes[8192];
+	} buf;
 	struct stat st;
-	struct dirent *de;
 	char **names = NULL;
 	size_t n = 0;
-	DIR *d;
+	ssize_t got;
 
 	t->file = dir;
 	t->line = 0;
@@ -205,37 +128,20 @@ static void load_dir(struct table *t, struct texts *x, int at, const char *name,
 			load_stamp(t, dir, NULL);
 		return;
 	}
-	if (!judge(t, "", fd, S_IFDIR, check_owner, &st)) {
+	if (!chain_judge(t, "", fd, S_IFDIR, check_owner, &st)) {
 		close(fd);
 		return;
 	}
 	load_stamp(t, dir, &st);
-	if (!(d = fdopendir(fd))) {
-		table_error(t, "fdopendir: %s", strerror(errno));
-		close(fd);
-		return;
-	}
-	while ((errno = 0, de = readdir(d))) {
-		size_t len = strlen(de->d_name);
-		if (de->d_name[0] == '.' || len < 6 || strcmp(de->d_name + len - 5, ".conf") != 0)
-			continue;
-		if (strspn(de->d_name, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
-				       "0123456789_.@+-") != len) {
-			t->file = dir;
-			table_error(t, "file name with unexpected characters ending in .conf");
-			continue;
+	while ((got = getdents64(fd, buf.bytes, sizeof(buf.bytes))) > 0) {
+		for (size_t off = 0; off < (size_t)got;) {
+			const struct dirent64 *de = (const struct dirent64 *)(buf.bytes + off);
+			off += de->d_reclen;
+			dir_entry(t, dir, de->d_name, &names, &n);
 		}
-		char **v = realloc(names, (n + 1) * sizeof(*v));
-		if (!v || !(v[n] = strdup(de->d_name))) {
-			names = v ? v : names;
-			table_error(t, "out of memory");
-			break;
-		}
-		names = v;
-		n++;
 	}
-	if (errno != 0)
-		table_error(t, "readdir: %s", strerror(errno));
+	if (got < 0)
+		table_error(t, "getdents64: %s", strerror(errno));
 	if (n > 1) /* names is NULL for an empty directory */
 		qsort(names, n, sizeof(*names), by_name);
 	for (size_t i = 0; i < n; i++) {
@@ -247,12 +153,15 @@ static void load_dir(struct table *t, struct texts *x, int at, const char *name,
 		sprintf(shown, "%s/%s", dir, names[i]);
 		if (!table_keep(t, shown))
 			break;
-		load_file(t, x, dirfd(d), names[i], shown, shown, check_owner);
+		load_file(t, x, fd, names[i], shown, shown, check_owner);
 	}
 	for (size_t i = 0; i < n; i++)
 		free(names[i]);
 	free(names);
-	closedir(d);
+	t->file = dir;
+	t->line = 0;
+	if (close(fd) != 0)
+		table_error(t, "close: %s", strerror(errno));
 }
 
 /* The pinned program and every directory above it must be root's alone:
@@ -265,15 +174,15 @@ static void check_program(struct table *t, struct section *sec)
 	int dir, fd;
 
 	snprintf(what, sizeof(what), "program %s", sec->program);
-	if ((dir = open_parent(t, what, sec->program, &name)) < 0)
+	if ((dir = chain_parent(t, what, sec->program, &name)) < 0)
 		return;
-	fd = open_in(dir, name, O_PATH | O_NOFOLLOW | O_CLOEXEC, what);
+	fd = chain_open(dir, name, O_PATH | O_NOFOLLOW | O_CLOEXEC, what);
 	if (fd < 0)
 		table_error(t, "%s: %s", what, strerror(errno));
 	close(dir);
 	if (fd < 0)
 		return;
-	if (!judge(t, what, fd, S_IFREG, true, &st)) {
+	if (!chain_judge(t, what, fd, S_IFREG, true, &st)) {
 		/* counted */
 	} else if (!(st.st_mode & 0111)) {
 		table_error(t, "%s: not executable", what);
@@ -344,7 +253,7 @@ static bool wanted(const struct table *t, const struct section *s)
 static int parent_of(struct table *t, const char *path, bool check_owner, const char **name)
 {
 	*name = path;
-	return check_owner ? open_parent(t, "", path, name) : AT_FDCWD;
+	return check_owner ? chain_parent(t, "", path, name) : AT_FDCWD;
 }
 
 /* The whole table: conf, then dir (may be NULL) if it exists. */

@@ -7,7 +7,8 @@
  *   sections.c  the table in memory: sections, labels, file names, errors
  *   keys.c      each key's value, token by token (pure)
  *   strmap.c    a string map, for labels and names (pure)
- *   load.c      opening the table files safely, resolving names
+ *   chain.c     opening a file and judging the directories above it, as root
+ *   load.c      reading the table files, resolving names
  *   policy.c    the decision (pure: no syscalls, no globals)
  *   ident.c     caller and target identities
  *   sock.c      creating and binding the sockets
@@ -246,11 +247,17 @@ bool add_token(struct table *t, struct section *sec, enum key k, const char *s, 
 bool ranges_has(const struct ranges *r, uint32_t v);
 bool ranges_add(struct ranges *r, struct range x);
 
+/* chain.c */
+struct stat;
+int chain_open(int at, const char *name, int flags, const char *what);
+bool chain_judge(struct table *t, const char *what, int fd, mode_t type, bool roots,
+		 struct stat *st);
+int chain_parent(struct table *t, const char *owner, const char *path, const char **name);
+
 /* load.c */
 void load_table(struct table *t, const char *conf, const char *dir, bool check_owner);
 
 /* stamp.c */
-struct stat;
 void load_stamp(struct table *t, const char *path, const struct stat *st);
 bool load_unchanged(const struct table *t);
 

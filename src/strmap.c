@@ -1,7 +1,7 @@
 /* strmap.c: a map from strings to numbers, for lookups that must not cost
- * a pass over the whole table each (section labels, resolved names). Open
- * addressing, at most three quarters full (a big table's map is memory
- * touched at every launch), the hash kept in the slot; keys copied
+ * a pass over the whole table each (the names resolved; the labels have a
+ * set of their own, in sections.c, with this hash). Open addressing, at
+ * most three quarters full, the hash kept in the slot; keys copied
  * into blocks that never move, a few kilobytes at a time rather than one
  * allocation each. Pure apart from malloc. */
 #include <stdlib.h>

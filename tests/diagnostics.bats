@@ -21,9 +21,10 @@ pieces() {
 	cat <<'EOF'
 portbind.c	die	%s%s	-	cli_parse()'s message from cli.c's fail(), each of whose formats is checked, and " (see portbind --help)" after a usage error
 exec.c	die	%s: %s	<>: <>	the command as given or found, and the system's error text
-load.c	die	%s: %s	<>: <>	a table file or directory or a pinned program, and the error that ran out of descriptors or memory (open_in())
-load.c	table_error	%s%s%s	why	judge(): what is judged ("", "directory DIR" or "program PATH") and why it is refused, one of load.c's `why` literals
-load.c	table_error	%s: %s	directory <>: <>|program <>: <>	a directory above a table file or program, or the program, and the system's error text
+chain.c	die	%s: %s	<>: <>	a table file or directory or a pinned program, and the error that ran out of descriptors or memory (chain_open())
+chain.c	table_error	%s%s%s	why	chain_judge(): what is judged ("", "directory DIR" or "program PATH") and why it is refused, one of chain.c's `why` literals
+chain.c	table_error	%s: %s	directory <>: <>	a directory above a table file or program, and the system's error text
+load.c	table_error	%s: %s	program <>: <>	a pinned program, and the system's error text
 EOF
 }
 

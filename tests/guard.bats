@@ -11,7 +11,7 @@ setup_file() {
 	build_binder
 	cc -std=gnu11 -D_GNU_SOURCE -O2 -Wall -Wextra -Werror -I"$SRC" -DSYSCONFDIR="\"$ETC\"" \
 		-o "$ORACLE" "$BATS_TEST_DIRNAME/guard-oracle.c" "$SRC/parse.c" "$SRC/table.c" "$SRC/sections.c" "$SRC/keys.c" "$SRC/strmap.c" \
-		"$SRC/load.c" "$SRC/stamp.c" "$SRC/policy.c" "$SRC/log.c" "$SRC/restrict.c"
+		"$SRC/chain.c" "$SRC/load.c" "$SRC/stamp.c" "$SRC/policy.c" "$SRC/log.c" "$SRC/restrict.c"
 	# A byte-identical copy of the pinned binder, also root's alone.
 	cp "$BINDER" "$PB_PREFIX/libexec/binder-copy"
 }

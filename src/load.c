@@ -62,7 +62,9 @@ static void load_file(struct table *t, struct texts *x, int dirfd, const char *n
 		size_t len = (size_t)st.st_size;
 		char *buf = len ? mmap(NULL, len, PROT_READ, MAP_PRIVATE | MAP_POPULATE, fd, 0)
 				: (char *)"";
-		if (buf == MAP_FAILED) {
+		if (buf == MAP_FAILED && (errno == ENOMEM || errno == EAGAIN)) {
+			die(EXIT_SYSTEM, "out of memory"); /* the system's failure, as in chain_open() */
+		} else if (buf == MAP_FAILED) {
 			table_error(t, "mmap: %s", strerror(errno));
 		} else if (!text_add(x, shown, buf, len)) {
 			table_error(t, "out of memory");

@@ -342,9 +342,8 @@ void table_parse_texts(struct table *t, const struct table_text *v, size_t n)
 	struct labels labels;
 
 	if (!labels_init(&labels, v, n))
-		table_error(t, "out of memory");
-	else
-		for (size_t i = 0; i < n; i++)
-			parse_text(t, &labels, i);
+		die(EXIT_SYSTEM, "out of memory");
+	for (size_t i = 0; i < n; i++)
+		parse_text(t, &labels, i);
 	labels_free(&labels);
 }

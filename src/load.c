@@ -218,8 +218,10 @@ static bool name_id(struct table *t, struct strmap *seen, bool user, const char 
 	return v != 0;
 }
 
-static void resolve(struct table *t, struct section *sec, struct strmap names[2])
+static void resolve(struct table *t, struct section *sec)
 {
+	struct strmap *names = t->names;
+
 	uint32_t id;
 
 	t->file = sec->file;
@@ -273,6 +275,7 @@ void load_table(struct table *t, const char *conf, const char *dir, bool check_o
 	clean(conf, shown, size);
 	if (!table_keep(t, shown))
 		die(EXIT_SYSTEM, "out of memory");
+	t->resolve = resolve;
 	t->file = shown;
 	t->line = 0;
 	if ((at = parent_of(t, conf, check_owner, &name)) != -1)
@@ -299,11 +302,10 @@ void load_table(struct table *t, const char *conf, const char *dir, bool check_o
 		if (x.v[i].len > 0 && munmap(x.v[i].buf, x.v[i].len) != 0)
 			die(EXIT_SYSTEM, "munmap: %s", strerror(errno));
 	free(x.v);
-	struct strmap names[2] = { { 0 }, { 0 } };
-	for (size_t i = 0; i < t->n; i++)
+	for (size_t i = 0; !t->judge_only && i < t->n; i++)
 		if (wanted(t, &t->s[i]))
-			resolve(t, &t->s[i], names);
-	strmap_free(&names[0]);
-	strmap_free(&names[1]);
+			resolve(t, &t->s[i]);
+	strmap_free(&t->names[0]);
+	strmap_free(&t->names[1]);
 	t->file = NULL;
 }

@@ -67,10 +67,11 @@ static _Noreturn void check_draft(const char *file, const struct ident *caller)
 	if (geteuid() == 0)
 		priv_drop(caller, true);
 	table_init(&t, stderr);
+	t.judge_only = true;
 	load_table(&t, file, NULL, false);
 	if (t.errors)
 		die(EXIT_TABLE, "%s: %u error(s)", t.paths[0], t.errors);
-	printf("portbind: table OK: %zu section(s) in %zu file(s)\n", t.n, t.nfiles);
+	printf("portbind: table OK: %zu section(s) in %zu file(s)\n", t.sections, t.nfiles);
 	exit(0);
 }
 
@@ -85,6 +86,7 @@ static void read_table(struct table *t, const struct cli *c, const struct ident 
 		t->only = c->specs;
 		t->nonly = c->nspecs;
 	}
+	t->judge_only = c->mode == MODE_CHECK;
 	load_table(t, c->config ? c->config : SYSCONFDIR "/portbind.conf",
 		   c->config ? NULL : SYSCONFDIR "/portbind.d", true);
 	if (t->errors)
@@ -152,7 +154,7 @@ int main(int argc, char **argv)
 		if (c.mode == MODE_LIST)
 			report_list(&t, &caller, unpriv_port_start(), kernel_enforces(&t));
 		else
-			printf("portbind: table OK: %zu section(s) in %zu file(s)\n", t.n, t.nfiles);
+			printf("portbind: table OK: %zu section(s) in %zu file(s)\n", t.sections, t.nfiles);
 		return 0;
 	}
 

@@ -156,7 +156,7 @@ struct labels {
 	struct label_at {
 		uint32_t off, line, text; /* where it is: texts[text].buf + off */
 	} *at;
-	size_t n, max, size;
+	size_t n, max;
 	const struct table_text *texts;
 };
 
@@ -168,6 +168,13 @@ struct table {
 	 * that could grant one (load.c). */
 	const struct spec *only;
 	size_t nonly;
+	/* --check: each section is resolved (resolve, set by load.c) as it
+	 * ends, and forgotten, so that a table of any size is judged in the
+	 * memory of one section. */
+	bool judge_only;
+	void (*resolve)(struct table *t, struct section *s);
+	struct strmap names[2]; /* user and group names resolved, with their ids */
+	size_t sections;        /* read and judged, kept or not */
 	size_t nfiles;
 	unsigned errors;
 	FILE *errout; /* where file:line errors go; NULL: silent */
@@ -229,6 +236,7 @@ void strmap_free(struct strmap *m);
 /* sections.c */
 void table_init(struct table *t, FILE *errout);
 void table_error(struct table *t, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+bool table_reserve(struct table *t, size_t n);
 struct section *section_new(struct table *t);
 void section_free(struct section *s);
 bool labels_init(struct labels *l, const struct table_text *texts, size_t ntexts);

@@ -1,16 +1,16 @@
 /* sections.c: the table in memory: its sections, the file names they
  * point to and its errors, and the labels of a table being read.
- * Pure apart from memory (malloc, and mmap for a big table's labels) and
- * the error stream; table.c fills it. */
-#include <errno.h>
+ * Pure apart from memory (malloc, and madvise for a big table) and the
+ * error stream; table.c fills it. */
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <unistd.h>
 
 #include "portbind.h"
 
-#define LABELS_MAPPED 65536 /* bytes: the labels of some 2,700 sections */
+#define POPULATE_MIN 65536 /* bytes: smaller blocks are not worth a call */
 
 void table_init(struct table *t, FILE *errout)
 {
@@ -37,17 +37,41 @@ void table_error(struct table *t, const char *fmt, ...)
 	fputc('\n', t->errout);
 }
 
+/* Memory about to be written all over: its pages faulted in by the
+ * kernel in one call (MADV_POPULATE_WRITE, Linux 5.14) rather than one
+ * page fault at a time, which costs a big table several milliseconds on a
+ * virtual machine. Only a hint: the data is not touched, and a kernel
+ * without it (EINVAL) or short of memory just leaves the faults to come. */
+static void populate(void *p, size_t size)
+{
+	uintptr_t page = (uintptr_t)sysconf(_SC_PAGESIZE), lo = ((uintptr_t)p + page - 1) & ~(page - 1),
+		  hi = ((uintptr_t)p + size) & ~(page - 1);
+
+	if (size >= POPULATE_MIN && hi > lo)
+		(void)madvise((void *)lo, hi - lo, MADV_POPULATE_WRITE);
+}
+
+/* Room for n sections in all (false when out of memory): a table read
+ * whole is given its size at once, as many sections as it has labels. */
+bool table_reserve(struct table *t, size_t n)
+{
+	struct section *v;
+
+	if (n <= t->cap)
+		return true;
+	if (!(v = realloc(t->s, n * sizeof(*v))))
+		return false;
+	populate(v + t->cap, (n - t->cap) * sizeof(*v));
+	t->s = v;
+	t->cap = n;
+	return true;
+}
+
 /* A new, empty section at the end of the table; NULL when out of memory. */
 struct section *section_new(struct table *t)
 {
-	if (t->n == t->cap) {
-		size_t cap = t->cap ? 2 * t->cap : 16;
-		struct section *v = realloc(t->s, cap * sizeof(*v));
-		if (!v)
-			return NULL;
-		t->s = v;
-		t->cap = cap;
-	}
+	if (t->n == t->cap && !table_reserve(t, t->cap ? 2 * t->cap : 16))
+		return NULL;
 	return memset(&t->s[t->n++], 0, sizeof(struct section));
 }
 
@@ -74,16 +98,13 @@ bool labels_init(struct labels *l, const struct table_text *texts, size_t ntexts
 	for (l->cap = 64; 4 * max > 3 * l->cap;)
 		l->cap *= 2;
 	l->max = max;
-	l->size = l->cap * sizeof(*l->v) + max * sizeof(*l->at);
-	/* A big set is touched all over at once: mapped with its pages
-	 * (MAP_POPULATE) rather than faulted in one at a time. */
-	if (l->size < LABELS_MAPPED)
-		l->v = calloc(1, l->size);
-	else if ((l->v = mmap(NULL, l->size, PROT_READ | PROT_WRITE,
-			      MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0)) == MAP_FAILED)
-		l->v = NULL;
-	l->at = l->v ? (struct label_at *)(l->v + l->cap) : NULL;
-	return l->v;
+	l->v = malloc(l->cap * sizeof(*l->v) + max * sizeof(*l->at));
+	if (!l->v)
+		return false;
+	populate(l->v, l->cap * sizeof(*l->v) + max * sizeof(*l->at));
+	memset(l->v, 0, l->cap * sizeof(*l->v));
+	l->at = (struct label_at *)(l->v + l->cap);
+	return true;
 }
 
 /* Is the label at b (which ends at a ']' in its text) the len bytes at s?
@@ -123,10 +144,7 @@ int labels_add(struct labels *l, size_t text, const char *s, size_t len, const c
 
 void labels_free(struct labels *l)
 {
-	if (l->size < LABELS_MAPPED)
-		free(l->v);
-	else if (l->v && munmap(l->v, l->size) != 0)
-		die(EXIT_SYSTEM, "munmap: %s", strerror(errno));
+	free(l->v);
 	memset(l, 0, sizeof(*l));
 }
 

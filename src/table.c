@@ -76,9 +76,9 @@ static bool decides(const struct table *t, const struct section *s)
 	return false;
 }
 
-/* The open section is complete: judged whole, and for a launch, forgotten
- * unless it could decide one of its requests (its label is kept, so a
- * duplicate is still found). */
+/* The open section is complete: judged whole, and forgotten for a launch
+ * unless it could decide one of its requests, or for --check once its
+ * names are resolved (its label is kept, so a duplicate is still found). */
 static void end_section(struct reader *r)
 {
 	struct table *t = r->t;
@@ -88,10 +88,14 @@ static void end_section(struct reader *r)
 	if (!r->open)
 		return;
 	r->open = false;
+	t->sections++;
 	sec = &t->s[t->n - 1];
 	finish_section(t, sec);
+	if (t->judge_only && t->resolve)
+		t->resolve(t, sec);
+	t->file = sec->file;
 	t->line = here;
-	if (t->only && !decides(t, sec)) {
+	if (t->judge_only || (t->only && !decides(t, sec))) {
 		section_free(sec);
 		t->n--;
 	}
@@ -341,7 +345,9 @@ void table_parse_texts(struct table *t, const struct table_text *v, size_t n)
 {
 	struct labels labels;
 
-	if (!labels_init(&labels, v, n))
+	/* A table kept whole keeps a section for each label. */
+	if (!labels_init(&labels, v, n) ||
+	    (!t->only && !t->judge_only && !table_reserve(t, t->n + labels.max)))
 		die(EXIT_SYSTEM, "out of memory");
 	for (size_t i = 0; i < n; i++)
 		parse_text(t, &labels, i);

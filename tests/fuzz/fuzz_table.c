@@ -52,7 +52,8 @@ static void decide(const struct table *t)
 
 /* Parses up to four files of data, each a copy of its own (as each table
  * file is a mapping of its own); returns how many bytes were read. */
-static size_t parse(struct table *t, const uint8_t *data, size_t size, const struct spec *only)
+static size_t parse(struct table *t, const uint8_t *data, size_t size, const struct spec *only,
+		    bool judge_only)
 {
 	static const char *const names[] = { "a.conf", "b.conf", "c.conf", "d.conf" };
 	struct table_text texts[4];
@@ -61,6 +62,7 @@ static size_t parse(struct table *t, const uint8_t *data, size_t size, const str
 	table_init(t, NULL);
 	t->only = only;
 	t->nonly = only ? 1 : 0;
+	t->judge_only = judge_only;
 	for (size_t i = 0; i <= size && n < 4; i++) {
 		if (i < size && data[i] != 0xff)
 			continue;
@@ -98,7 +100,7 @@ static void launch_reads_alike(const struct table *whole, const uint8_t *data, s
 		sp.port = (uint16_t)port;
 		sp.proto = port & 2 ? PROTO_UDP : PROTO_TCP;
 		sp.addr.family = port & 4 ? AF_INET : 0;
-		parse(&t, data, size, &sp);
+		parse(&t, data, size, &sp, false);
 		const struct section *x = policy_decide(whole, &sp, &id, 1, 2, 1024, &a);
 		const struct section *y = policy_decide(&t, &sp, &id, 1, 2, 1024, &b);
 		if (t.errors != whole->errors || a != b || (x == NULL) != (y == NULL) ||
@@ -110,8 +112,15 @@ static void launch_reads_alike(const struct table *whole, const uint8_t *data, s
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	struct table t;
-	size_t used = parse(&t, data, size, NULL);
+	struct table t, judged;
+	size_t used = parse(&t, data, size, NULL, false);
+
+	/* --check's reading, which keeps no section, finds the same errors
+	 * in as many sections as the whole table has. */
+	parse(&judged, data, size, NULL, true);
+	if (judged.errors != t.errors || judged.sections != t.n || judged.n != 0)
+		abort();
+	table_free(&judged);
 
 	if (t.errors == 0) {
 		check_bytes(data, used);

@@ -44,8 +44,8 @@ void table_error(struct table *t, const char *fmt, ...)
  * without it (EINVAL) or short of memory just leaves the faults to come. */
 static void populate(void *p, size_t size)
 {
-	uintptr_t page = (uintptr_t)sysconf(_SC_PAGESIZE), lo = ((uintptr_t)p + page - 1) & ~(page - 1),
-		  hi = ((uintptr_t)p + size) & ~(page - 1);
+	uintptr_t page = (uintptr_t)sysconf(_SC_PAGESIZE);
+	uintptr_t lo = ((uintptr_t)p + page - 1) & ~(page - 1), hi = ((uintptr_t)p + size) & ~(page - 1);
 
 	if (size >= POPULATE_MIN && hi > lo)
 		(void)madvise((void *)lo, hi - lo, MADV_POPULATE_WRITE);

@@ -20,15 +20,14 @@ struct texts {
 	size_t n;
 };
 
-static bool text_add(struct texts *x, const char *shown, char *buf, size_t len)
+static void text_add(struct texts *x, const char *shown, char *buf, size_t len)
 {
 	struct table_text *v = realloc(x->v, (x->n + 1) * sizeof(*v));
 
 	if (!v)
-		return false;
+		die(EXIT_SYSTEM, "out of memory");
 	x->v = v;
 	x->v[x->n++] = (struct table_text){ shown, buf, len };
-	return true;
 }
 
 /* A table file is mapped rather than read: its pages are the page cache's,
@@ -62,15 +61,13 @@ static void load_file(struct table *t, struct texts *x, int dirfd, const char *n
 		size_t len = (size_t)st.st_size;
 		char *buf = len ? mmap(NULL, len, PROT_READ, MAP_PRIVATE | MAP_POPULATE, fd, 0)
 				: (char *)"";
-		if (buf == MAP_FAILED && (errno == ENOMEM || errno == EAGAIN)) {
-			die(EXIT_SYSTEM, "out of memory"); /* the system's failure, as in chain_open() */
-		} else if (buf == MAP_FAILED) {
+		/* Out of memory is the system's failure, as in chain_open(). */
+		if (buf == MAP_FAILED && (errno == ENOMEM || errno == EAGAIN))
+			die(EXIT_SYSTEM, "out of memory");
+		if (buf == MAP_FAILED)
 			table_error(t, "mmap: %s", strerror(errno));
-		} else if (!text_add(x, shown, buf, len)) {
-			table_error(t, "out of memory");
-			if (len > 0)
-				munmap(buf, len);
-		}
+		else
+			text_add(x, shown, buf, len);
 	}
 	t->file = shown;
 	t->line = 0;

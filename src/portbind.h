@@ -134,11 +134,10 @@ struct stamp {
 
 struct strmap {
 	struct strmap_slot {
-		const char *key; /* NULL: empty */
+		char *key; /* NULL: empty */
 		uint32_t hash, val;
 	} *v;
 	size_t cap, n;
-	struct strmap_keys *keys; /* where the keys are copied to */
 };
 
 struct table_text { /* a table file's bytes, mapped whole */
@@ -229,7 +228,6 @@ int spec_parse(struct spec *sp, const char *s, size_t len, char *err, size_t err
 /* strmap.c */
 bool strmap_get(const struct strmap *m, const char *key, uint32_t *val);
 int strmap_add(struct strmap *m, const char *key, uint32_t val, uint32_t *old);
-bool strmap_reserve(struct strmap *m, size_t n);
 uint32_t strmap_hash(const char *key, size_t len);
 void strmap_free(struct strmap *m);
 

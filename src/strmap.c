@@ -1,21 +1,12 @@
 /* strmap.c: a map from strings to numbers, for lookups that must not cost
  * a pass over the whole table each (the names resolved; the labels have a
  * set of their own, in sections.c, with this hash). Open addressing, at
- * most three quarters full, the hash kept in the slot; keys copied
- * into blocks that never move, a few kilobytes at a time rather than one
- * allocation each. Pure apart from malloc. */
+ * most three quarters full, the hash kept in the slot, each key a copy.
+ * Pure apart from malloc. */
 #include <stdlib.h>
 #include <string.h>
 
 #include "portbind.h"
-
-#define KEY_BLOCK 4096
-
-struct strmap_keys {
-	struct strmap_keys *next;
-	size_t used, size;
-	char bytes[];
-};
 
 /* The hash of the len bytes at key (for the labels in sections.c too). */
 uint32_t strmap_hash(const char *key, size_t len)
@@ -51,9 +42,9 @@ bool strmap_get(const struct strmap *m, const char *key, uint32_t *val)
 }
 
 /* Room for n keys in all; false when out of memory. */
-bool strmap_reserve(struct strmap *m, size_t n)
+static bool strmap_reserve(struct strmap *m, size_t n)
 {
-	struct strmap bigger = { NULL, m->cap ? m->cap : 64, m->n, m->keys };
+	struct strmap bigger = { NULL, m->cap ? m->cap : 64, m->n };
 
 	while (4 * n > 3 * bigger.cap)
 		bigger.cap *= 2;
@@ -74,26 +65,6 @@ bool strmap_reserve(struct strmap *m, size_t n)
 	return true;
 }
 
-/* A copy of key in the current key block, or in a new one. */
-static const char *keep_key(struct strmap *m, const char *key)
-{
-	size_t len = strlen(key) + 1;
-	struct strmap_keys *b = m->keys;
-
-	if (!b || b->size - b->used < len) {
-		size_t size = len > KEY_BLOCK ? len : KEY_BLOCK;
-		if (!(b = malloc(sizeof(*b) + size)))
-			return NULL;
-		b->next = m->keys;
-		b->used = 0;
-		b->size = size;
-		m->keys = b;
-	}
-	memcpy(b->bytes + b->used, key, len);
-	b->used += len;
-	return b->bytes + b->used - len;
-}
-
 /* Adds key with val and returns 0, or, if key is there already, sets *old
  * to its value and returns 1; -1 when out of memory. */
 int strmap_add(struct strmap *m, const char *key, uint32_t val, uint32_t *old)
@@ -108,7 +79,7 @@ int strmap_add(struct strmap *m, const char *key, uint32_t val, uint32_t *old)
 		*old = m->v[i].val;
 		return 1;
 	}
-	if (!(m->v[i].key = keep_key(m, key)))
+	if (!(m->v[i].key = strdup(key)))
 		return -1;
 	m->v[i].hash = h;
 	m->v[i].val = val;
@@ -118,11 +89,8 @@ int strmap_add(struct strmap *m, const char *key, uint32_t val, uint32_t *old)
 
 void strmap_free(struct strmap *m)
 {
-	while (m->keys) {
-		struct strmap_keys *next = m->keys->next;
-		free(m->keys);
-		m->keys = next;
-	}
+	for (size_t i = 0; i < m->cap; i++)
+		free(m->v[i].key);
 	free(m->v);
 	memset(m, 0, sizeof(*m));
 }

@@ -3,20 +3,22 @@
 #include <fcntl.h>
 #include <linux/close_range.h>
 #include <string.h>
+#include <sys/auxv.h>
 #include <unistd.h>
 
 #include "portbind.h"
 
 /* Entry: the caller chose which fds are open. A closed 0, 1 or 2 would make
  * the next open() land there (a table file on "stdout"), so something goes
- * there first. For a caller other than root the C library has done it
- * already, and made the fd unusable: /dev/full write-only on 0, /dev/null
- * read-only on 1 and 2. We do the same for root, so a closed fd stays closed
- * in effect for the command. Every fd above 2 is the caller's and is closed
- * before we open any. */
+ * there first. In a secure-mode start (AT_SECURE: a caller other than
+ * root) the C library has done it already, before main(), and made the fd
+ * unusable: /dev/full write-only on 0, /dev/null read-only on 1 and 2. We
+ * do the same when it has not (root), so a closed fd stays closed in effect
+ * for the command. Every fd above 2 is the caller's and is closed before
+ * we open any. */
 void fds_sanitize(void)
 {
-	for (int fd = 0; fd <= 2; fd++) {
+	for (int fd = 0; fd <= 2 && !getauxval(AT_SECURE); fd++) {
 		if (fcntl(fd, F_GETFD) >= 0)
 			continue;
 		/* A message to a closed fd 2 goes nowhere, harmlessly. */

@@ -1,7 +1,7 @@
 /* priv.c: privilege on entry, the drop, and its verification.
  * The drop is done with prctl, the set*id calls and capset; the verification
- * reads the state back with other calls (getres*id, raw capget, prctl), as
- * OpenSSH's permanently_set_uid() does, and exits 71 if anything is off. */
+ * tries to get root back, as OpenSSH's permanently_set_uid() does, reads
+ * the state back as the kernel reports it, and exits 71 if anything is off. */
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
@@ -130,25 +130,8 @@ void priv_resume(const struct ident *caller)
 		die(EXIT_SYSTEM, "setresuid back to root: euid not 0");
 }
 
-/* The kernel sorts the groups it stores: compare as sets of equal size. */
-static bool same_groups(const gid_t *want, size_t n)
-{
-	gid_t *have = calloc(n + 1, sizeof(gid_t));
-	int m = have ? getgroups((int)n + 1, have) : -1;
-	bool same = m >= 0 && (size_t)m == n;
-
-	for (size_t i = 0; i < n && same; i++) {
-		bool found = false;
-		for (size_t j = 0; j < n && !found; j++)
-			found = have[j] == want[i];
-		same = found;
-	}
-	free(have);
-	return same;
-}
-
 /* /proc/self/status, whole: one read shows every capability set, the
- * ids and no_new_privs as the kernel reports them. */
+ * ids, the groups and no_new_privs as the kernel reports them. */
 static char *read_status(void)
 {
 	size_t len = 0, cap = 4096;
@@ -199,33 +182,60 @@ static bool all_ids(const char *v, unsigned want)
 	return true;
 }
 
+static int gid_cmp(const void *a, const void *b)
+{
+	gid_t x = *(const gid_t *)a, y = *(const gid_t *)b;
+
+	return (x > y) - (x < y);
+}
+
+/* "G G ...": the supplementary groups as /proc shows them, the same as
+ * want[0..n) once both are sorted (the kernel keeps them sorted, but by
+ * its own ids, which a user namespace may map in another order). */
+static bool same_groups(const char *v, const gid_t *want, size_t n)
+{
+	gid_t *sorted = calloc(2 * n + 1, sizeof(gid_t)), *have;
+	size_t m = 0;
+	bool same = true;
+
+	if (!sorted)
+		die(EXIT_SYSTEM, "out of memory");
+	have = sorted + n;
+	memcpy(sorted, want, n * sizeof(gid_t));
+	while (same && *v != '\n' && *v != '\0') {
+		size_t len = strspn(v, "0123456789");
+		uint32_t g;
+		same = m < n && len && (v[len] == ' ' || v[len] == '\n') &&
+		       parse_num(v, len, 0, MAX_ID, &g);
+		if (same)
+			have[m++] = (gid_t)g;
+		v += len + strspn(v + len, " ");
+	}
+	qsort(sorted, n, sizeof(gid_t), gid_cmp);
+	qsort(have, m, sizeof(gid_t), gid_cmp);
+	same = same && m == n && memcmp(sorted, have, n * sizeof(gid_t)) == 0;
+	free(sorted);
+	return same;
+}
+
+/* The drop as the kernel reports it, in one read of /proc/self/status:
+ * all four uids and gids (real, effective, saved, fs), the supplementary
+ * groups, the five capability sets and no_new_privs; and getting root
+ * back must be impossible. */
 static void verify(const struct ident *id, bool no_new_privs)
 {
 	static const char *const sets[] = { "CapInh", "CapPrm", "CapEff", "CapBnd", "CapAmb" };
-	struct __user_cap_data_struct data[_LINUX_CAPABILITY_U32S_3];
-	uid_t r, e, s;
-	gid_t rg, eg, sg;
 	char *status;
 
-	if (getresuid(&r, &e, &s) != 0 || r != id->uid || e != id->uid || s != id->uid ||
-	    getresgid(&rg, &eg, &sg) != 0 || rg != id->gid || eg != id->gid || sg != id->gid)
-		die(EXIT_SYSTEM, "privilege drop failed: ids not as set");
-	if (!same_groups(id->supp, id->nsupp))
-		die(EXIT_SYSTEM, "privilege drop failed: supplementary groups not as set");
-	/* Getting root back must be impossible now. */
 	if (id->uid != 0 && (setuid(0) != -1 || setreuid((uid_t)-1, 0) != -1))
 		die(EXIT_SYSTEM, "privilege drop failed: uid 0 could be regained");
 	if (id->gid != 0 && (setgid(0) != -1 || setregid((gid_t)-1, 0) != -1))
 		die(EXIT_SYSTEM, "privilege drop failed: gid 0 could be regained");
-	caps_read(data);
-	for (int i = 0; i < _LINUX_CAPABILITY_U32S_3; i++)
-		if (data[i].effective || data[i].permitted || data[i].inheritable)
-			die(EXIT_SYSTEM, "privilege drop failed: capabilities remain");
-	/* The same again as /proc reports it, with the bounding and ambient
-	 * sets, the fs ids and no_new_privs. */
 	status = read_status();
 	if (!all_ids(field(status, "Uid"), id->uid) || !all_ids(field(status, "Gid"), id->gid))
 		die(EXIT_SYSTEM, "privilege drop failed: ids not as set");
+	if (!same_groups(field(status, "Groups"), id->supp, id->nsupp))
+		die(EXIT_SYSTEM, "privilege drop failed: supplementary groups not as set");
 	for (size_t i = 0; i < sizeof(sets) / sizeof(sets[0]); i++)
 		if (strspn(field(status, sets[i]), "0") != 16)
 			die(EXIT_SYSTEM, "privilege drop failed: %s not empty", sets[i]);

@@ -65,8 +65,16 @@ expect_rows() {
 		"launch, 10,000 sections|10000" "launch, 30,000 sections|30000"
 	expect_rows check ms "portbind --check, 10 sections|10" "portbind --check, 1,000 sections|1000" \
 		"portbind --check, 10,000 sections|10000" "portbind --check, 30,000 sections|30000"
-	grep -Eq "^portbind's system calls to the exec +[1-9][0-9]* calls +- +- +<= 120 (ok|OVER) +make bench BENCH=launch:syscalls " <<<"$output" ||
-		fail "no syscalls row 'N calls - - <= 120'"
+	grep -Eq "^portbind syscalls, table in prefix +[1-9][0-9]* calls +- +- +<= 120 (ok|OVER) +make bench BENCH=launch:syscalls " <<<"$output" ||
+		fail "no syscalls row 'portbind syscalls, table in prefix N calls - - <= 120'"
+	# as installed, where an overlay can be mounted on /etc (the row says
+	# why not where it cannot)
+	if grep -q "^portbind syscalls, table in /etc *not measured: " <<<"$output"; then
+		echo "# $(grep "^portbind syscalls, table in /etc" <<<"$output")" >&3
+	else
+		grep -Eq "^portbind syscalls, table in /etc +[1-9][0-9]* calls +- +- +<= 120 (ok|OVER) +make bench BENCH=launch:syscalls " <<<"$output" ||
+			fail "no syscalls row 'portbind syscalls, table in /etc N calls - - <= 120'"
+	fi
 	expect_line "launch: 1 rounds, interleaved; each start from fork() to wait(); user nobody (uid 65534)"
 	grep -Eq "^launch: overhead over the baseline in extra execs, .*: portbind [0-9.-]+, root [0-9.-]+, authbind" <<<"$output" ||
 		fail "no line of overheads in extra execs"
@@ -86,23 +94,24 @@ expect_rows() {
 
 # The system calls of a launch, counted the way make bench counts them:
 # strace -f -u on the setuid binary, the lines between portbind's execve
-# and the command's. The issue's target is 120; it is not met: about 210
-# are made in this layout (the table four directories deep). Where they
-# go: the dynamic loader and libc start-up (~40: libc and libseccomp
-# opened and mapped), the name service (~25: nscd probed, then
-# nsswitch.conf and the passwd file, for the caller and again for the
-# table's names), the entry checks and the program's check as the caller
-# (~20: each identity switch verified with capget), the table walk (~25:
-# an openat and a fstat for every directory from / down, once for
-# portbind.conf and portbind.d together, the file mapped, the directory
-# read with getdents64), the socket (~10), the 41 prctl(PR_CAPBSET_DROP)
-# that empty the bounding set one capability at a time (and one more that
-# finds the end), the drop and its verification (~20: setgroups,
-# setres*id, capset, no_new_privs, then the attempts to get root back and
-# /proc/self/status), the fds (~5) and syslog (~12: /etc/localtime,
-# socket, connect, send). The bound is a little above what is measured,
-# so that a change that adds calls shows here.
-@test "portbind makes at most 220 system calls from its execve to the command's (the target is 120)" {
+# and the command's. The issue's target is 120; it is not met: about 205
+# are made in this layout (the table five directories from /; about 195
+# as installed in /etc). Where they go: the dynamic loader and libc
+# start-up (~40: libc and libseccomp opened and mapped), the name service
+# (~25: nscd probed, then nsswitch.conf and the passwd file, for the
+# caller and again for the table's names), the entry checks and the
+# program's check as the caller (~20: each identity switch verified with
+# capget), the table walk (~25: an openat and a fstat for every directory
+# from / down, once for portbind.conf and portbind.d together, the file
+# mapped, the directory read with getdents64), the socket (~10), the 41
+# prctl(PR_CAPBSET_DROP) that empty the bounding set one capability at a
+# time (and one more that finds the end), the drop and its verification
+# (~15: setgroups, setres*id, capset, no_new_privs, then the attempts to
+# get root back and one read of /proc/self/status), the fds (~5) and
+# syslog (~12: /etc/localtime, socket, connect, send). The bound is a
+# little above what is measured, so that a change that adds calls shows
+# here.
+@test "portbind makes at most 212 system calls from its execve to the command's (the target is 120)" {
 	command -v strace >/dev/null || skip "strace is not installed (tests/deps installs it)"
 	table <<-EOF
 	[web]
@@ -115,6 +124,6 @@ expect_rows() {
 	run "$TREE/tests/bench/syscalls" "$BATS_TEST_TMPDIR/strace"
 	expect_status 0
 	echo "# $output system calls from portbind's execve to the command's" >&3
-	[ "$output" -le 220 ] || fail "$output system calls, more than 220:" \
+	[ "$output" -le 212 ] || fail "$output system calls, more than 212:" \
 		"$(awk '/ execve\(/ { n++; next } n == 1' "$BATS_TEST_TMPDIR/strace" | sed 's/^[0-9]* *//; s/(.*//' | sort | uniq -c | sort -rn)"
 }

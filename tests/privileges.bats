@@ -289,6 +289,38 @@ expect_71() {
 	expect_alice 0
 }
 
+# The verification, on its own: each call of the drop made to report
+# success while doing nothing (strace's retval=0, by a root tracer), at the
+# occurrence a clean run shows after portbind's exec. Root starts it with
+# groups of its own (as many as pbt_alice has, so that only their values
+# differ) and an inheritable capability, so that every skipped call leaves
+# something the verification must see in /proc/self/status or by getting
+# root back.
+@test "each drop call reporting success while doing nothing: 71 naming what stayed, never run" {
+	command -v strace >/dev/null || skip "strace is not installed (tests/deps installs it)"
+	local clean=$BATS_TEST_TMPDIR/clean.trace inj=$BATS_TEST_TMPDIR/inj.trace call pat want n
+	local -a pb=(setpriv --groups=0,4 --inh-caps=+net_raw -- "$PB" 80 pbt_alice -- "$PROBE")
+	run strace -qq -f -o "$clean" -- "${pb[@]}"
+	expect_alice 1
+	while IFS='|' read -r call pat want; do
+		n=$(awk -v c="$call" -v p="$pat" -v pb="execve(\"$PB\"" '
+			{ s = $0; sub(/^[0-9]+ +/, "", s) }
+			index(s, pb) == 1 { started = 1 }
+			index(s, c "(") == 1 { k++; if (started && index(s, p)) { print k; exit } }' "$clean")
+		[ -n "$n" ] || fail "no $call ($pat) after portbind's exec in the clean trace"
+		run strace -qq -f -o "$inj" -e inject="$call:retval=0:when=$n" -- "${pb[@]}"
+		grep -F '(INJECTED)' "$inj" | grep -qF "$pat" || fail "$call #$n: the injection missed $pat"
+		expect_71 "privilege drop failed: $want"
+	done <<-'E'
+	setgroups|setgroups(|supplementary groups not as set
+	setresgid|setresgid(59001|gid 0 could be regained
+	setresuid|setresuid(59001|uid 0 could be regained
+	capset|capset(|CapInh not empty
+	prctl|PR_CAPBSET_DROP|CapBnd not empty
+	prctl|PR_SET_NO_NEW_PRIVS|no_new_privs not set
+	E
+}
+
 @test "root with inheritable and ambient capabilities (capsh): the command has none" {
 	command -v capsh >/dev/null || skip "capsh is not installed"
 	run capsh --caps='cap_net_raw,cap_net_admin+eip cap_setpcap,cap_setuid,cap_setgid+ep' \

@@ -15,7 +15,6 @@ WARN_CFLAGS ?= -std=gnu11 -D_GNU_SOURCE -Wall -Wextra -Wformat=2 -Wshadow -Wpoin
 HARDEN_CFLAGS ?= -D_FORTIFY_SOURCE=2 -fstack-protector-strong -fstack-clash-protection \
 	-fPIE -fcf-protection
 HARDEN_LDFLAGS ?= -pie -Wl,-z,relro -Wl,-z,now -Wl,-z,noexecstack
-LIBS = -lseccomp
 
 SRCS = portbind.c cli.c parse.c table.c keys.c load.c policy.c ident.c sock.c priv.c fds.c \
 	env.c exec.c report.c log.c compile.c kernel.c strmap.c stamp.c restrict.c confine.c \
@@ -47,7 +46,7 @@ $(BUILDDIR)/compile.o $(BUILDDIR)/kernel.o: src/guard.h
 $(BUILDDIR)/guard.o $(BUILDDIR)/guardpolicy.o $(BUILDDIR)/guardsys.o $(BUILDDIR)/guardstatus.o: src/guard.h src/guardtool.h
 
 $(BUILDDIR)/portbind: $(OBJS)
-	$(CC) $(CFLAGS) $(HARDEN_LDFLAGS) $(LDFLAGS) -o $@ $(OBJS) $(LIBS)
+	$(CC) $(CFLAGS) $(HARDEN_LDFLAGS) $(LDFLAGS) -o $@ $(OBJS)
 
 $(BUILDDIR)/guard.bpf.o: src/guard.bpf.c src/guard.h | $(BUILDDIR) guard-deps
 	$(BPF_CLANG) $(BPF_CFLAGS) -c -o $@ $<
@@ -132,10 +131,10 @@ fuzz-replay: $(FUZZ_TARGETS:%=$(BUILDDIR)/replay-%)
 	done
 
 $(BUILDDIR)/replay-%: tests/fuzz/fuzz_%.c tests/fuzz/replay.c $(FUZZ_SRCS) src/portbind.h | $(BUILDDIR)
-	$(CC) $(WARN_CFLAGS) $(CFLAGS) -o $@ $< tests/fuzz/replay.c $(FUZZ_SRCS) $(LIBS)
+	$(CC) $(WARN_CFLAGS) $(CFLAGS) -o $@ $< tests/fuzz/replay.c $(FUZZ_SRCS)
 
 $(BUILDDIR)/fuzz-%: tests/fuzz/fuzz_%.c $(FUZZ_SRCS) src/portbind.h | $(BUILDDIR) fuzz-deps
-	$(FUZZ_CC) $(FUZZ_FLAGS) -fsanitize=fuzzer -o $@ $< $(FUZZ_SRCS) $(LIBS)
+	$(FUZZ_CC) $(FUZZ_FLAGS) -fsanitize=fuzzer -o $@ $< $(FUZZ_SRCS)
 
 fuzz-deps:
 	tests/deps clang libclang-rt-14-dev

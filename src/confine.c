@@ -5,6 +5,7 @@
  * can never leave. None of this runs with privilege, and none of it can
  * widen anything: a kernel that cannot do what the mode says ends the run
  * (exit 71) before the command starts. */
+#include <dlfcn.h>
 #include <errno.h>
 #include <linux/landlock.h>
 #include <stdint.h>
@@ -100,6 +101,35 @@ static void landlock(const struct restrict_net *r, const struct cli *c)
 		die(EXIT_SYSTEM, "--restrict-net: close: %s", strerror(errno));
 }
 
+/* libseccomp, for handed only, loaded here: after the drop, so that no
+ * library but the C library is ever mapped while portbind holds root, and
+ * a launch without handed does not load it at all. By its soname, found
+ * the way the dynamic loader finds a needed library (for a caller other
+ * than root, never through LD_LIBRARY_PATH, which the loader ignores in a
+ * setuid program); the prototypes are the header's. It stays loaded
+ * until the exec. */
+static struct {
+	void *lib;
+	typeof(seccomp_init) *init;
+	typeof(seccomp_rule_add) *rule_add;
+	typeof(seccomp_syscall_resolve_name) *resolve_name;
+	typeof(seccomp_load) *load;
+	typeof(seccomp_release) *release;
+} sc;
+
+static void seccomp_open(void)
+{
+	sc.lib = dlopen("libseccomp.so.2", RTLD_NOW | RTLD_LOCAL);
+	if (!sc.lib || !(sc.init = dlsym(sc.lib, "seccomp_init")) ||
+	    !(sc.rule_add = dlsym(sc.lib, "seccomp_rule_add")) ||
+	    !(sc.resolve_name = dlsym(sc.lib, "seccomp_syscall_resolve_name")) ||
+	    !(sc.load = dlsym(sc.lib, "seccomp_load")) ||
+	    !(sc.release = dlsym(sc.lib, "seccomp_release"))) {
+		const char *err = dlerror();
+		die(EXIT_SYSTEM, "--restrict-net=handed: libseccomp: %s", err ? err : "no symbol");
+	}
+}
+
 /* handed: socket() of AF_INET, AF_INET6 and AF_PACKET fails with
  * EAFNOSUPPORT, what a kernel without that family answers, so a daemon
  * that probes for IPv6 goes on without it instead of dying. io_uring fails
@@ -113,27 +143,27 @@ static void filter_sockets(void)
 	static const int families[] = { AF_INET, AF_INET6, AF_PACKET };
 	static const char *const uring[] = { "io_uring_setup", "io_uring_enter",
 					     "io_uring_register" };
-	scmp_filter_ctx ctx = seccomp_init(SCMP_ACT_ALLOW);
+	scmp_filter_ctx ctx;
 	int rc = 0;
 
-	if (!ctx)
+	seccomp_open();
+	if (!(ctx = sc.init(SCMP_ACT_ALLOW)))
 		die(EXIT_SYSTEM, "--restrict-net: seccomp_init failed");
 	for (size_t i = 0; rc == 0 && i < sizeof(families) / sizeof(families[0]); i++)
-		rc = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EAFNOSUPPORT), SCMP_SYS(socket), 1,
+		rc = sc.rule_add(ctx, SCMP_ACT_ERRNO(EAFNOSUPPORT), SCMP_SYS(socket), 1,
 				      SCMP_A0(SCMP_CMP_MASKED_EQ, 0xffffffffu,
 					      (scmp_datum_t)families[i]));
 	for (size_t i = 0; rc == 0 && i < sizeof(uring) / sizeof(uring[0]); i++) {
-		int nr = seccomp_syscall_resolve_name(uring[i]);
-		rc = nr == __NR_SCMP_ERROR ? -ENOENT
-					    : seccomp_rule_add(ctx, SCMP_ACT_ERRNO(ENOSYS), nr, 0);
+		int nr = sc.resolve_name(uring[i]);
+		rc = nr == __NR_SCMP_ERROR ? -ENOENT : sc.rule_add(ctx, SCMP_ACT_ERRNO(ENOSYS), nr, 0);
 	}
 	if (rc != 0)
 		die(EXIT_SYSTEM, "--restrict-net=handed: the seccomp filter could not be built: %s",
 		    strerror(-rc));
 	/* libseccomp reports the kernel's refusal as ECANCELED, whatever it was. */
-	if (seccomp_load(ctx) != 0)
+	if (sc.load(ctx) != 0)
 		die(EXIT_SYSTEM, "--restrict-net=handed: the kernel refused the seccomp filter");
-	seccomp_release(ctx);
+	sc.release(ctx);
 }
 
 /* The strictest of the caller's --restrict-net and of the restrict_net of

@@ -419,6 +419,35 @@ C
 	expect_unbound 80
 }
 
+@test "libseccomp is loaded for handed only, after the drop; a libseccomp that cannot be loaded is 71, never unconfined" {
+	need_abi 6
+	command -v strace >/dev/null || skip "strace is not installed (tests/deps installs it)"
+	local t=$BATS_TEST_TMPDIR/trace lib empty=$BATS_TEST_TMPDIR/empty.so
+	# another mode: not opened at all
+	run strace -qq -f -o "$t" -e trace=openat,setresuid \
+		"$PB" --restrict-net=bind 80 pbt_alice -- "$NETPROBE" socket:inet
+	expect_status 0
+	! grep -q 'libseccomp' "$t" || fail "libseccomp opened for --restrict-net=bind: $(grep libseccomp "$t")"
+	# handed: opened once the ids are the target's, never before
+	run strace -qq -f -o "$t" -e trace=openat,setresuid \
+		"$PB" --restrict-net=handed 80 pbt_alice -- "$NETPROBE" socket:inet
+	expect_status 0
+	expect_line "socket:inet=EAFNOSUPPORT"
+	awk '/setresuid\(59001, 59001, 59001\) += 0/ { dropped = 1 }
+		/libseccomp/ && /= [0-9]+$/ { if (!dropped) exit 1; seen = 1 }
+		END { exit !(seen && dropped) }' "$t" ||
+		fail "libseccomp not opened after the drop:" "$(grep -E 'setresuid|libseccomp' "$t")"
+	lib=$(sed -n 's/.*openat([^"]*"\([^"]*libseccomp[^"]*\)".*= [0-9][0-9]*$/\1/p' "$t" | head -n 1)
+	[ -n "$lib" ] || fail "no path of libseccomp in the trace"
+	# an empty file over it, in a mount namespace of this test only
+	: >"$empty"
+	run unshare -m --propagation private -- sh -c 'mount --bind "$1" "$2" && shift 2 && exec "$@"' _ \
+		"$empty" "$lib" "$PB" --restrict-net=handed 80 pbt_alice -- "$NETPROBE" socket:inet
+	expect_refused 71 "--restrict-net=handed: libseccomp: "
+	expect_no_line "socket:inet="
+	expect_unbound 80
+}
+
 @test "the log record of a grant names the mode in effect: the caller's, or the table's" {
 	need_abi 6
 	export LOGFILE=$T/syslog NETPROBE

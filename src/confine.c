@@ -151,8 +151,7 @@ static void filter_sockets(void)
 		die(EXIT_SYSTEM, "--restrict-net: seccomp_init failed");
 	for (size_t i = 0; rc == 0 && i < sizeof(families) / sizeof(families[0]); i++)
 		rc = sc.rule_add(ctx, SCMP_ACT_ERRNO(EAFNOSUPPORT), SCMP_SYS(socket), 1,
-				      SCMP_A0(SCMP_CMP_MASKED_EQ, 0xffffffffu,
-					      (scmp_datum_t)families[i]));
+				 SCMP_A0(SCMP_CMP_MASKED_EQ, 0xffffffffu, (scmp_datum_t)families[i]));
 	for (size_t i = 0; rc == 0 && i < sizeof(uring) / sizeof(uring[0]); i++) {
 		int nr = sc.resolve_name(uring[i]);
 		rc = nr == __NR_SCMP_ERROR ? -ENOENT : sc.rule_add(ctx, SCMP_ACT_ERRNO(ENOSYS), nr, 0);

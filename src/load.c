@@ -218,7 +218,6 @@ static bool name_id(struct table *t, struct strmap *seen, bool user, const char 
 static void resolve(struct table *t, struct section *sec)
 {
 	struct strmap *names = t->names;
-
 	uint32_t id;
 
 	t->file = sec->file;

@@ -169,16 +169,28 @@ static const char *field(const char *status, const char *key)
 	die(EXIT_SYSTEM, "privilege drop not verifiable: no %s in /proc/self/status", key);
 }
 
-/* "A\tB\tC\tD": all four equal to want (real, effective, saved, fs). */
-static bool all_ids(const char *v, unsigned want)
+/* The next id of a /proc/self/status line at *v, in decimal, followed by
+ * a tab, a space or the line's end, which *v is moved to (past the tabs
+ * and spaces); false if there is none. */
+static bool next_id(const char **v, uint32_t *id)
 {
-	for (int i = 0; i < 4; i++) {
-		char *end;
-		unsigned long x = strtoul(v, &end, 10);
-		if (end == v || x != want || (*end != '\t' && *end != '\n' && *end != '\0'))
+	size_t len = strspn(*v, "0123456789");
+	char c = (*v)[len];
+
+	if (!len || (c != '\t' && c != ' ' && c != '\n') || !parse_num(*v, len, 0, MAX_ID, id))
+		return false;
+	*v += len + strspn(*v + len, "\t ");
+	return true;
+}
+
+/* "A\tB\tC\tD": all four equal to want (real, effective, saved, fs). */
+static bool all_ids(const char *v, uint32_t want)
+{
+	uint32_t id;
+
+	for (int i = 0; i < 4; i++)
+		if (!next_id(&v, &id) || id != want)
 			return false;
-		v = end + strspn(end, "\t");
-	}
 	return true;
 }
 
@@ -197,19 +209,16 @@ static bool same_groups(const char *v, const gid_t *want, size_t n)
 	gid_t *sorted = calloc(2 * n + 1, sizeof(gid_t)), *have;
 	size_t m = 0;
 	bool same = true;
+	uint32_t g;
 
 	if (!sorted)
 		die(EXIT_SYSTEM, "out of memory");
 	have = sorted + n;
 	memcpy(sorted, want, n * sizeof(gid_t));
 	while (same && *v != '\n' && *v != '\0') {
-		size_t len = strspn(v, "0123456789");
-		uint32_t g;
-		same = m < n && len && (v[len] == ' ' || v[len] == '\n') &&
-		       parse_num(v, len, 0, MAX_ID, &g);
+		same = m < n && next_id(&v, &g);
 		if (same)
 			have[m++] = (gid_t)g;
-		v += len + strspn(v + len, " ");
 	}
 	qsort(sorted, n, sizeof(gid_t), gid_cmp);
 	qsort(have, m, sizeof(gid_t), gid_cmp);
